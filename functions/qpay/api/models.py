@@ -1,0 +1,135 @@
+"""Request and response models of the storefront-facing API (the OpenAPI document is generated from them)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, StrictInt, field_validator
+
+from qpay.domain.money import MAX_AMOUNT
+
+Reference = Annotated[str, Field(min_length=1, max_length=50, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-]*$")]
+MetaValue = str | int | bool
+
+
+class Customer(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$", repr=False)
+    name: str | None = Field(default=None, min_length=1, max_length=100, repr=False)
+
+
+class CreatePaymentRequest(BaseModel):
+    """What the storefront sends. The shopper can never set the amount: see order tokens."""
+
+    model_config = ConfigDict(extra="forbid")
+    reference: Reference = Field(description="The merchant's order id; one live payment per reference")
+    amount: Annotated[StrictInt, Field(gt=0, le=MAX_AMOUNT)] = Field(description="Minor units (dirhams)")
+    currency: Literal["QAR"]
+    description: str = Field(min_length=1, max_length=100)
+    language: Literal["en", "ar"] = "en"
+    quantity: Annotated[StrictInt, Field(ge=1, le=999)] = 1
+    national_id: SecretStr = Field(
+        description="Shopper's Qatar national ID; sent to Checkout.com only, never stored or logged"
+    )
+    customer: Customer | None = None
+    metadata: dict[Annotated[str, Field(max_length=40)], MetaValue] = Field(default_factory=dict, max_length=10)
+
+    @field_validator("national_id")
+    @classmethod
+    def _national_id(cls, value: SecretStr) -> SecretStr:
+        raw = value.get_secret_value()
+        if not (1 <= len(raw) <= 32 and raw.isascii() and raw.isalnum()):
+            raise ValueError("must be 1-32 letters or digits")
+        return value
+
+    @field_validator("metadata")
+    @classmethod
+    def _metadata(cls, value: dict[str, MetaValue]) -> dict[str, MetaValue]:
+        for key, item in value.items():
+            if key.startswith("qpay_"):
+                raise ValueError("keys starting with qpay_ are reserved")
+            if isinstance(item, str) and len(item) > 200:
+                raise ValueError(f"{key}: at most 200 characters")
+        return value
+
+
+class RefundView(BaseModel):
+    id: str
+    amount: int
+    status: Literal["Requested", "Pending", "Refunded", "Declined", "Failed"]
+    reference: str | None = None
+    created_at: str
+    updated_at: str
+
+
+class PaymentView(BaseModel):
+    id: str
+    reference: str
+    status: Literal[
+        "Pending",
+        "Capture Pending",
+        "Captured",
+        "Partially Refunded",
+        "Refunded",
+        "Declined",
+        "Canceled",
+        "Expired",
+    ]
+    amount: int
+    currency: str
+    refunded_amount: int = 0
+    awaiting_confirmation: bool = Field(
+        default=False, description="Past its deadline and still open: Checkout.com has not decided yet"
+    )
+    created_at: str
+    updated_at: str
+    expires_at: str
+    redirect_url: str | None = None
+    refunds: list[RefundView] = Field(default_factory=list)
+
+
+class CreatePaymentResponse(BaseModel):
+    id: str
+    reference: str
+    status: Literal["Pending", "Capture Pending", "Captured", "Declined", "Canceled", "Expired"]
+    amount: int
+    currency: str
+    redirect_url: str
+    expires_at: str
+
+
+class RefundRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    amount: Annotated[StrictInt, Field(gt=0, le=MAX_AMOUNT)] | None = Field(
+        default=None, description="Minor units; default: the rest of the refundable balance"
+    )
+    reference: Annotated[str, Field(min_length=1, max_length=80)] | None = None
+    reason: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+
+
+class RefundResponse(BaseModel):
+    id: str
+    payment_id: str
+    amount: int
+    status: Literal["Requested", "Pending", "Refunded", "Declined", "Failed"]
+
+
+class FieldError(BaseModel):
+    field: str
+    issue: str
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    fields: list[FieldError] = Field(default_factory=list)
+    request_id: str | None = None
+
+
+def validation_details(errors: list[Any]) -> list[dict[str, str]]:
+    """pydantic errors as ``{field, issue}``, never echoing the input (it may be personal data)."""
+    out = []
+    for err in errors:
+        loc = ".".join(str(p) for p in err.get("loc", ()) if p != "__root__") or "body"
+        out.append({"field": loc, "issue": str(err.get("msg", "invalid"))})
+    return out

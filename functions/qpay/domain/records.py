@@ -1,0 +1,65 @@
+"""What we keep about a payment and its refunds. Pure dataclasses; the store maps them to items.
+
+Never the national ID: it goes to Checkout.com in the create call and nowhere else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from qpay.domain.refunds import RefundState
+from qpay.domain.states import Stage, Status, derive_status
+
+
+@dataclass
+class Payment:
+    id: str
+    reference: str
+    amount: int
+    currency: str
+    description: str
+    language: str
+    quantity: int
+    stage: Stage = Stage.PENDING
+    created_at: int = 0
+    updated_at: int = 0
+    deadline: int = 0
+    cko_id: str | None = None
+    redirect_url: str | None = None
+    captured_amount: int = 0
+    refunded_amount: int = 0
+    refundable_amount: int = 0
+    version: int = 0
+    request_hash: str = ""
+    lease_until: int | None = None
+    attention: bool = False
+    expiry_attempts: int = 0
+    customer: dict[str, str] | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    last_event: str | None = None
+
+    @property
+    def status(self) -> Status:
+        return derive_status(self.stage, self.captured_amount, self.refunded_amount)
+
+    def awaiting_confirmation(self, now: int) -> bool:
+        """Past its deadline and still open: shown as awaiting Checkout.com's word, never as expired."""
+        return self.stage in (Stage.PENDING, Stage.CAPTURE_PENDING) and now >= self.deadline
+
+
+@dataclass
+class Refund:
+    id: str
+    payment_id: str
+    amount: int
+    state: RefundState = RefundState.REQUESTED
+    reference: str | None = None
+    reason: str | None = None
+    requested_by: str | None = None
+    action_id: str | None = None
+    task_token: str | None = None
+    request_hash: str = ""
+    created_at: int = 0
+    updated_at: int = 0
+    failure: str | None = None

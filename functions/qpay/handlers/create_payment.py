@@ -1,0 +1,83 @@
+"""POST /payments: the storefront (server, or browser with an order token) creates a QPay payment."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+from pydantic import ValidationError
+
+from qpay import clock, deps
+from qpay.api import http
+from qpay.api.auth import authenticate
+from qpay.api.models import CreatePaymentRequest, CreatePaymentResponse, validation_details
+from qpay.domain.errors import ValidationFailed
+from qpay.domain.records import Payment
+from qpay.observability import logger
+from qpay.service.payments import Ports, create_payment
+from qpay.settings import get_settings
+
+IDEMPOTENCY_KEY_MAX = 255
+
+
+def _base_url(event: http.Event) -> str:
+    configured = get_settings().public_base_url
+    if configured:
+        return configured
+    ctx = event.get("requestContext") or {}
+    stage = ctx.get("stage") or "$default"
+    return f"https://{ctx.get('domainName')}" + ("" if stage == "$default" else f"/{stage}")
+
+
+def view(payment: Payment) -> dict[str, Any]:
+    from qpay.api.views import iso  # noqa: PLC0415
+
+    return CreatePaymentResponse(
+        id=payment.id,
+        reference=payment.reference,
+        status=payment.status.value,  # type: ignore[arg-type]
+        amount=payment.amount,
+        currency=payment.currency,
+        redirect_url=payment.redirect_url or "",
+        expires_at=iso(payment.deadline),
+    ).model_dump(mode="json")
+
+
+@http.guarded
+def route(event: http.Event) -> http.Response:
+    idem = http.header(event, "Idempotency-Key")
+    if idem is not None and not (0 < len(idem) <= IDEMPOTENCY_KEY_MAX and idem.isprintable()):
+        raise ValidationFailed(
+            "invalid Idempotency-Key",
+            details=[{"field": "Idempotency-Key", "issue": "1-255 printable characters"}],
+        )
+    doc = http.json_body(event)
+    keys = deps.keys()
+    now = clock.now()
+    s = get_settings()
+    caller = authenticate(
+        authorization=http.header(event, "Authorization"),
+        order_token=http.header(event, "X-Order-Token"),
+        body=doc,
+        api_keys=keys.merchant_api_keys,
+        token_keys=keys.order_token_keys,
+        now=now,
+        leeway_s=s.order_token_leeway_s,
+    )
+    try:
+        req = CreatePaymentRequest.model_validate(doc)
+    except ValidationError as exc:
+        raise ValidationFailed("invalid payment request", details=validation_details(exc.errors())) from None
+    ports = Ports(store=deps.store(), checkout=deps.checkout(), settings=s, request_hash_key=keys.checkout_secret_key)
+    payment, created = create_payment(
+        req, caller=caller, idempotency_key=idem, base_url=_base_url(event), now=now, ports=ports
+    )
+    headers = {"Location": f"/payments/{payment.id}"}
+    if not created:
+        headers["Idempotent-Replayed"] = "true"
+    return http.respond(201, view(payment), headers)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
+def handler(event: dict[str, Any], context: Any) -> http.Response:
+    return route(event)

@@ -1,0 +1,55 @@
+"""Configuration of one simulator instance."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+#: Checkout's webhook retry schedule after a failed delivery (seconds): 5 min ... 12 h, then give up.
+DEFAULT_RETRY_SCHEDULE: tuple[float, ...] = (300, 600, 900, 1800, 3600, 14400, 43200, 43200)
+
+
+@dataclass
+class SimConfig:
+    """Everything that shapes a simulator. All fields are optional."""
+
+    #: Where webhooks are POSTed. Empty: events are recorded but never delivered.
+    webhook_urls: list[str] = field(default_factory=list)
+    #: Key for the ``Cko-Signature`` HMAC-SHA256 of the raw body.
+    webhook_signing_key: str = "whsec_cko_sim_default_key"
+    #: Optional value sent as the webhook ``Authorization`` header.
+    webhook_authorization: str | None = None
+    #: ``None``: any key in the SDK's sandbox format is accepted; a string makes auth strict.
+    secret_key: str | None = None
+    #: Answer ``422 processing_channel_id_required`` when ``processing_channel_id`` is missing.
+    require_processing_channel: bool = False
+    #: Real seconds per simulated second for delays (webhook retries, delay faults, refund
+    #: settlement). 0.001 makes the 5-minute first retry happen after 0.3 s.
+    time_scale: float = 1.0
+    #: Webhook retry schedule in simulated seconds (scaled by ``time_scale``).
+    retry_schedule: tuple[float, ...] = DEFAULT_RETRY_SCHEDULE
+    #: A delivery that takes longer than this (real seconds) counts as failed.
+    webhook_timeout_seconds: float = 10.0
+    #: A Pending payment expires after this many simulated seconds (``None``: never by itself).
+    payment_expiry_seconds: float | None = 3600.0
+    #: ``cko-session-id`` lifetime in simulated seconds.
+    session_ttl_seconds: float = 15 * 60
+    #: Idempotency-key retention in simulated seconds.
+    idempotency_ttl_seconds: float = 24 * 3600
+    #: Status for a request whose idempotency key is still in flight (409 today, 429 historically).
+    idempotency_conflict_status: int = 409
+    #: Delay (simulated seconds, scaled) between a refund's 202 and its outcome.
+    refund_settle_seconds: float = 2.0
+    #: Webhook chaos by probability (0..1).
+    webhook_duplicate_probability: float = 0.0
+    webhook_drop_probability: float = 0.0
+    webhook_reorder_probability: float = 0.0
+    #: Extra delay (simulated seconds, scaled) added to every first delivery attempt.
+    webhook_delay_seconds: float = 0.0
+    #: How long a "timeout" fault holds the connection (real seconds) before closing it.
+    timeout_hold_seconds: float = 30.0
+    #: Seed for the chaos random generator (``None``: random).
+    seed: int | None = None
+    #: Public base URL used in ``_links`` (``None``: derived from each request's Host).
+    public_base_url: str | None = None
+    #: Webhook ``version`` field.
+    event_version: str = "1.0.39"
