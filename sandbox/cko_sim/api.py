@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from flask import Flask, Response, request
 
 from cko_sim import ids, views
+from cko_sim.faults import SLOW_ENVIRON_KEY
 from cko_sim.idempotency import Outcome
 from cko_sim.simulator import SimulatorError
 from cko_sim.validation import validate_payment, validate_refund
@@ -60,9 +61,15 @@ def register(app: Flask, sim: Simulator) -> None:  # noqa: PLR0915 - one flat li
             return token == sim.config.secret_key
         return ids.is_sandbox_secret_key(token)
 
+    def maybe_slow() -> None:
+        seconds = request.environ.pop(SLOW_ENVIRON_KEY, None)
+        if seconds:
+            sim.stop_event.wait(float(seconds))
+
     def idempotent(handler: Callable[[], Response]) -> Response:
         key = request.headers.get("Cko-Idempotency-Key")
         if not key:
+            maybe_slow()
             return handler()
         path = request.path
         outcome, cached = sim.idempotency.begin(key, path, sim.clock.now())
@@ -79,6 +86,7 @@ def register(app: Flask, sim: Simulator) -> None:  # noqa: PLR0915 - one flat li
                 status,
             )
         try:
+            maybe_slow()
             response = handler()
         except BaseException:
             sim.idempotency.abandon(key, path)
@@ -92,6 +100,8 @@ def register(app: Flask, sim: Simulator) -> None:  # noqa: PLR0915 - one flat li
     def _auth() -> Response | None:
         if request.path.startswith("/payments") and not authorised():
             return _empty(401)
+        if request.method == "GET":
+            maybe_slow()
         return None
 
     @app.after_request

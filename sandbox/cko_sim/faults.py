@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 FaultKind = int | Literal["timeout", "close", "accept_then_timeout", "accept_then_close", "slow"]
 _TEXT_KINDS = ("timeout", "close", "accept_then_timeout", "accept_then_close", "slow")
 API_PREFIX = "/payments"
+SLOW_ENVIRON_KEY = "cko_sim.slow_seconds"
 
 
 class SimulatedConnectionDrop(ConnectionError):
@@ -152,7 +153,8 @@ class FaultMiddleware:
 
         if rule is None or kind == "slow":
             if rule is not None:
-                self.stop_event.wait(rule.seconds if rule.seconds is not None else 1.0)
+                # The API waits after registering the idempotency key, so the request is "in flight".
+                environ[SLOW_ENVIRON_KEY] = rule.seconds if rule.seconds is not None else 1.0
             status, headers, body = self._run(environ)
             self.record(RequestRecord(method, path, key, status, label))
             start_response(f"{status} {_reason(status)}", headers)

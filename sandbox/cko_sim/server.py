@@ -31,7 +31,7 @@ class ServerThread:
         self.host = host
         self.port = int(self._server.server_port)
         self._serving = False
-        self._thread = threading.Thread(target=self._server.serve_forever, name="cko-sim-http", daemon=True)
+        self._thread = threading.Thread(target=self._serve, name="cko-sim-http", daemon=True)
 
     @property
     def base_url(self) -> str:
@@ -44,10 +44,9 @@ class ServerThread:
         self._serving = True
         self._thread.start()
 
-    def serve_forever(self) -> None:
-        """Serve on the calling thread (used by the CLI)."""
-        self._serving = True
-        self._server.serve_forever()
+    def _serve(self) -> None:
+        # A short poll interval makes shutdown() return quickly.
+        self._server.serve_forever(poll_interval=0.02)
 
     def stop(self) -> None:
         if self._serving:

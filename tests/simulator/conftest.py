@@ -5,9 +5,8 @@ from typing import Any
 
 import httpx
 import pytest
-from simhelpers import AUTH, WEBHOOK_KEY, Sink
-
 from cko_sim import SimConfig, Simulator
+from simhelpers import AUTH, WEBHOOK_KEY, Sink
 
 
 @pytest.fixture

@@ -49,7 +49,7 @@ class Sink:
         self._lock = threading.Lock()
         self._server = make_server("127.0.0.1", 0, self._app, threaded=True)
         self.url = f"http://127.0.0.1:{self._server.server_port}/webhooks/checkout"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,), daemon=True)
         self._thread.start()
 
     def _app(self, environ: Any, start_response: Any) -> Any:

@@ -599,8 +599,19 @@ class PaymentStore:
             return _refund_from(item)
 
     # ---------------------------------------------------------------- expiry
-    def arm_timer(self, payment_id: str, *, at: int, attempt: int, now: int) -> None:
-        """(Re-)arm the expiry timer and move the payment's deadline, for a payment still open."""
+    def arm_timer(self, payment_id: str, *, at: int, attempt: int, now: int) -> bool:
+        """(Re-)arm the expiry timer and move the payment's deadline, for a payment still open.
+
+        False when the payment closed meanwhile or this attempt was armed already (redelivery)."""
+        try:
+            self._arm_timer(payment_id, at=at, attempt=attempt, now=now)
+        except ClientError as exc:
+            if error_code(exc) == "TransactionCanceledException":
+                return False
+            raise
+        return True
+
+    def _arm_timer(self, payment_id: str, *, at: int, attempt: int, now: int) -> None:
         self._db.transact_write_items(
             TransactItems=[
                 {
@@ -615,7 +626,9 @@ class PaymentStore:
                         "Key": to_ddb({"pk": payment_pk(payment_id), "sk": PAYMENT_SK}),
                         "UpdateExpression": "SET deadline = :at, pending_sk = :at, expiry_attempts = :n, "
                         "updated_at = :now",
-                        "ConditionExpression": "attribute_exists(pending_pk)",
+                        # still open, and not re-armed for this attempt already (a redelivered record)
+                        "ConditionExpression": "attribute_exists(pending_pk) AND "
+                        "(attribute_not_exists(expiry_attempts) OR expiry_attempts < :n)",
                         "ExpressionAttributeValues": {":at": val(at), ":n": val(attempt), ":now": val(now)},
                     }
                 },

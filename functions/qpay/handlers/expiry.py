@@ -1,0 +1,58 @@
+"""DynamoDB stream consumer: expiry timers removed by TTL.
+
+The event source mapping's filter passes only ``REMOVE`` records of ``sk = TIMER`` items; a user delete
+of a timer matches that filter too, so only removals made by the DynamoDB service (TTL) are acted on.
+Each record is processed on its own (Powertools batch processing): a failure is reported for that record
+only, Lambda redelivers from it, and processing is idempotent.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.metrics import Metrics, MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+
+from qpay import clock, deps
+from qpay.adapters.store import TIMER_SK
+from qpay.domain.records import Payment
+from qpay.observability import logger
+from qpay.service.expiry import ExpiryPorts, on_timer_removed
+from qpay.settings import get_settings
+
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+metrics = Metrics()
+
+
+def is_ttl_removal(record: DynamoDBRecord) -> bool:
+    identity = record.user_identity or {}
+    return identity.get("type") == "Service" and identity.get("principalId") == "dynamodb.amazonaws.com"
+
+
+def _flagged(payment: Payment) -> None:
+    metrics.add_metric(name="PaymentsNeedingAttention", unit=MetricUnit.Count, value=1)
+
+
+def record_handler(record: DynamoDBRecord) -> str:
+    stream = record.dynamodb
+    if stream is None or record.event_name is None or record.event_name.name != "REMOVE":
+        return "ignored"
+    keys = stream.keys
+    if keys.get("sk") != TIMER_SK or not str(keys.get("pk", "")).startswith("PAYMENT#"):
+        return "ignored"
+    if not is_ttl_removal(record):
+        logger.info("timer removed by a user, not by TTL: ignored", extra={"pk": keys.get("pk")})
+        return "ignored"
+    payment_id = str(keys["pk"]).removeprefix("PAYMENT#")
+    attempt = int((stream.old_image or {}).get("attempt", 0))
+    ports = ExpiryPorts(store=deps.store(), checkout=deps.checkout(), settings=get_settings(), on_flag=_flagged)
+    outcome = on_timer_removed(payment_id, timer_attempt=attempt, now=clock.now(), ports=ports)
+    logger.info("expiry timer handled", extra={"payment_id": payment_id, "outcome": outcome.value})
+    return outcome.value
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: Any) -> Any:
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

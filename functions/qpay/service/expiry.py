@@ -1,0 +1,88 @@
+"""Expiry and the safety-net sweep: an open payment past its deadline is settled by what Checkout.com says.
+
+Checkout decides. ``Captured`` settles it (a missed ``payment_captured`` still ends Captured),
+``Expired``/``Canceled``/``Declined`` end it, and while Checkout still says ``Pending`` the timer is
+re-armed with backoff up to a maximum age, after which the payment is flagged for a human (metric and
+log) and kept under watch, never silently expired.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from qpay.adapters.checkout import CheckoutClient, CheckoutNotFound
+from qpay.adapters.store import PaymentStore
+from qpay.domain.expiry import rearm_delay, should_flag
+from qpay.domain.records import Payment
+from qpay.domain.states import FINAL_STAGES
+from qpay.observability import logger
+from qpay.service.transitions import apply_checkout_status
+from qpay.settings import Settings
+
+
+class Outcome(StrEnum):
+    FINAL = "already_final"  # nothing to do
+    SETTLED = "settled"  # Checkout's answer ended it
+    REARMED = "rearmed"  # Checkout still says Pending: look again later
+    FLAGGED = "flagged"  # pending past the maximum age: a human must look (still re-armed)
+    REDELIVERED = "redelivered"  # this timer was handled before
+    UNKNOWN = "unknown_payment"
+
+
+@dataclass(frozen=True)
+class ExpiryPorts:
+    store: PaymentStore
+    checkout: CheckoutClient
+    settings: Settings
+    on_flag: object = None  # callable(payment) for the metric; optional
+
+
+def on_timer_removed(payment_id: str, *, timer_attempt: int, now: int, ports: ExpiryPorts) -> Outcome:
+    payment = ports.store.get_payment(payment_id)
+    if payment is None:
+        return Outcome.UNKNOWN
+    if payment.stage in FINAL_STAGES:
+        return Outcome.FINAL
+    if payment.expiry_attempts > timer_attempt:
+        return Outcome.REDELIVERED
+    return reconcile_open(payment, now=now, ports=ports, source="expiry")
+
+
+def reconcile_open(payment: Payment, *, now: int, ports: ExpiryPorts, source: str) -> Outcome:
+    """Ask Checkout.com about an open payment past its deadline. Raises if Checkout is unavailable
+    (the stream record is then reported failed and redelivered)."""
+    s = ports.settings
+    if payment.cko_id:
+        try:
+            doc = ports.checkout.get_payment(payment.cko_id)
+        except CheckoutNotFound:
+            doc = {}
+        updated = apply_checkout_status(ports.store, payment, doc, now=now, settings=s, source=source)
+        if updated.stage in FINAL_STAGES:
+            logger.info(
+                "payment settled by reconciliation",
+                extra={"payment_id": payment.id, "stage": updated.stage.value, "source": source},
+            )
+            return Outcome.SETTLED
+    attempt = payment.expiry_attempts + 1
+    if should_flag(payment.created_at, now, s.expiry_max_age_s):
+        first = ports.store.flag_attention(
+            payment.id, now=now, reason="still pending at Checkout.com past the maximum age"
+        )
+        if first:
+            logger.error(
+                "payment needs attention: pending past the maximum age",
+                extra={"payment_id": payment.id, "age_s": now - payment.created_at},
+            )
+            if callable(ports.on_flag):
+                ports.on_flag(payment)
+        ports.store.arm_timer(payment.id, at=now + s.expiry_rearm_cap_s, attempt=attempt, now=now)
+        return Outcome.FLAGGED
+    delay = rearm_delay(attempt, s.expiry_rearm_base_s, s.expiry_rearm_cap_s)
+    ports.store.arm_timer(payment.id, at=now + delay, attempt=attempt, now=now)
+    logger.info(
+        "payment still pending at Checkout.com: timer re-armed",
+        extra={"payment_id": payment.id, "attempt": attempt, "delay_s": delay},
+    )
+    return Outcome.REARMED

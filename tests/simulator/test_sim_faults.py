@@ -1,0 +1,111 @@
+"""API faults, payment expiry, and the in-process (socket-free) WSGI app."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+from cko_sim import SimulatedConnectionDrop, Simulator
+from simhelpers import AUTH, create, qpay_body
+from werkzeug.test import Client
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 429])
+def test_fail_next_statuses(client: httpx.Client, sim: Simulator, status: int) -> None:
+    sim.faults.fail_next(2, status=status)
+    assert client.post("/payments", json=qpay_body()).status_code == status
+    assert client.get("/payments/pay_" + "a" * 26).status_code == status
+    assert client.post("/payments", json=qpay_body()).status_code == 202
+    assert len(sim.payments) == 1  # failed calls changed nothing
+    assert [r.status for r in sim.requests] == [status, status, 202]
+
+
+def test_fault_only_for_a_path(client: httpx.Client, sim: Simulator) -> None:
+    pay_id = create(client)["id"]
+    sim.pay(pay_id)
+    sim.faults.fail_next(1, status=502, path_prefix="/payments/*/refunds")
+    assert client.get(f"/payments/{pay_id}").status_code == 200
+    assert create(client)["status"] == "Pending"
+    assert client.post(f"/payments/{pay_id}/refunds", json={}).status_code == 502
+    assert client.post(f"/payments/{pay_id}/refunds", json={}).status_code == 202
+
+
+def test_timeout_holds_then_closes_without_processing(client: httpx.Client, sim: Simulator) -> None:
+    sim.faults.fail_next(1, status="timeout", seconds=0.5)
+    started = time.monotonic()
+    with pytest.raises(httpx.ReadTimeout):
+        client.post("/payments", json=qpay_body(), timeout=0.2)
+    assert time.monotonic() - started < 0.45
+    assert sim.payments == {}
+    sim.faults.fail_next(1, status="timeout", seconds=0.1)
+    with pytest.raises(httpx.TransportError):  # held briefly, then closed without an answer
+        client.post("/payments", json=qpay_body(), timeout=2)
+    assert sim.payments == {}
+
+
+def test_close_drops_the_connection(client: httpx.Client, sim: Simulator) -> None:
+    sim.faults.fail_next(1, status="close")
+    with pytest.raises(httpx.TransportError):
+        client.post("/payments", json=qpay_body())
+    assert sim.payments == {}
+    assert sim.requests[0].status is None
+    assert sim.requests[0].fault == "close"
+
+
+def test_stop_releases_held_connections(make_sim) -> None:
+    sim = make_sim()
+    sim.faults.fail_next(1, status="timeout", seconds=60)
+    with pytest.raises(httpx.TimeoutException):
+        httpx.post(f"{sim.base_url}/payments", json=qpay_body(), headers=AUTH, timeout=0.2)
+    started = time.monotonic()
+    sim.stop()
+    assert time.monotonic() - started < 2
+
+
+def test_unknown_fault_kind_is_rejected(sim: Simulator) -> None:
+    with pytest.raises(ValueError):
+        sim.faults.fail_next(1, status="explode")  # type: ignore[arg-type]
+
+
+def test_expire_payment_and_automatic_expiry(client: httpx.Client, make_sim) -> None:
+    sim = make_sim(payment_expiry_seconds=600)
+    with httpx.Client(base_url=sim.base_url, headers=AUTH) as c:
+        manual = create(c)["id"]
+        auto = create(c)["id"]
+        sim.expire_payment(manual)
+        assert c.get(f"/payments/{manual}").json()["status"] == "Expired"
+        sim.clock.advance(599)
+        assert c.get(f"/payments/{auto}").json()["status"] == "Pending"
+        sim.clock.advance(1)
+        assert c.get(f"/payments/{auto}").json()["status"] == "Expired"
+        assert sim.webhooks.wait_idle(5)
+        expired = [b["data"]["id"] for b in sim.webhooks.bodies("payment_expired")]
+        assert expired == [manual, auto]
+        page = httpx.get(create(c)["_links"]["redirect"]["href"])
+        assert page.status_code == 200
+
+
+def test_expired_payment_cannot_be_paid(client: httpx.Client, sim: Simulator) -> None:
+    pay_id = create(client)["id"]
+    sim.expire_payment(pay_id)
+    with pytest.raises(Exception, match="Expired"):
+        sim.pay(pay_id)
+
+
+def test_wsgi_app_without_a_socket(make_sim) -> None:
+    sim = make_sim(serve=False)
+    client = sim.flask_app.test_client()
+    created = client.post("/payments", json=qpay_body(), headers=AUTH)
+    assert created.status_code == 202
+    pay_id = created.get_json()["id"]
+    assert created.get_json()["_links"]["self"]["href"] == f"http://localhost/payments/{pay_id}"
+    sim.pay(pay_id)
+    assert client.get(f"/payments/{pay_id}", headers=AUTH).get_json()["status"] == "Captured"
+    sim.faults.fail_next(1, status="accept_then_close")
+    with pytest.raises(SimulatedConnectionDrop):
+        client.post(f"/payments/{pay_id}/refunds", json={"amount": 5}, headers=AUTH)
+    assert sim.get_payment(pay_id).pending_refunds or sim.get_payment(pay_id).total_refunded == 5
+
+    raw = Client(sim.wsgi_app)
+    assert raw.get(f"/payments/{pay_id}", headers=AUTH).status_code == 200
