@@ -34,7 +34,7 @@ replay: deps ## make replay ARGS="events/webhooks [--url http://127.0.0.1:3000 -
 	$(PY) -m qpay_local.replay $(ARGS)
 
 openapi: deps ## regenerate openapi.json from the API models
-	$(PY) -m qpay.api.openapi > openapi.json
+	PYTHONPATH=functions $(PY) -m qpay.api.openapi > openapi.json
 
 deps: .venv/.synced
 

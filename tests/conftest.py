@@ -84,7 +84,9 @@ def secret_doc() -> dict[str, Any]:
 def create_resources() -> Any:
     ddb = boto3.client("dynamodb", region_name=REGION)
     ddb.create_table(**table_definition(TABLE))
-    ddb.update_time_to_live(TableName=TABLE, TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl_attribute()})
+    ddb.update_time_to_live(
+        TableName=TABLE, TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl_attribute()}
+    )
     boto3.client("secretsmanager", region_name=REGION).create_secret(Name=SECRET, SecretString=json.dumps(secret_doc()))
     return ddb
 
@@ -107,7 +109,6 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
 def sim(aws: World, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """The Checkout.com simulator on a loopback port; the handlers reach it through CHECKOUT_BASE_URL."""
     from cko_sim import SimConfig, Simulator
-
     from qpay import deps
 
     simulator = Simulator(
@@ -144,7 +145,9 @@ def create_body(**overrides: Any) -> dict[str, Any]:
     return {k: v for k, v in body.items() if v is not None}
 
 
-def invoke_create(body: Any, *, idem: str | None = None, auth: str | None = "merchant", headers: dict[str, str] | None = None) -> dict[str, Any]:
+def invoke_create(
+    body: Any, *, idem: str | None = None, auth: str | None = "merchant", headers: dict[str, str] | None = None
+) -> dict[str, Any]:
     from qpay.handlers import create_payment
 
     hdrs = dict(headers or {})
@@ -170,7 +173,9 @@ def invoke_return(outcome: str, query: dict[str, str]) -> dict[str, Any]:
     return dict(payment_return.handler(event, FakeContext()))
 
 
-def invoke_webhook(doc_or_raw: Any, *, signature: str | None = "auto", key: str = keys.WEBHOOK_SIGNING_KEY) -> dict[str, Any]:
+def invoke_webhook(
+    doc_or_raw: Any, *, signature: str | None = "auto", key: str = keys.WEBHOOK_SIGNING_KEY
+) -> dict[str, Any]:
     from qpay.handlers import webhook
 
     raw = doc_or_raw if isinstance(doc_or_raw, bytes) else encode(doc_or_raw)

@@ -16,6 +16,7 @@ import logging
 import re
 import threading
 import traceback
+import uuid
 import zipfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -75,6 +76,7 @@ def install(knows: _FINDER, invoke: Invoker) -> Callable[[], None]:
     from moto.awslambda_simple.models import LambdaSimpleBackend  # noqa: PLC0415
 
     entry = (knows, invoke)
+    _default_execution_names()
     with _lock:
         if _original is None:
             _original = LambdaSimpleBackend.invoke
@@ -91,6 +93,22 @@ def install(knows: _FINDER, invoke: Invoker) -> Callable[[], None]:
                 _original = None
 
     return uninstall
+
+
+def _default_execution_names() -> None:
+    """moto 5.2's executing backend names an unnamed execution ``None`` (so a second one collides):
+    give it a UUID name, as AWS does."""
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend  # noqa: PLC0415
+
+    original = StepFunctionsParserBackend.start_execution
+    if getattr(original, "_qpay_local", False):
+        return
+
+    def start_execution(self: Any, state_machine_arn: str, name: Any = None, *args: Any, **kwargs: Any) -> Any:
+        return original(self, state_machine_arn, name or str(uuid.uuid4()), *args, **kwargs)
+
+    start_execution._qpay_local = True  # type: ignore[attr-defined]
+    StepFunctionsParserBackend.start_execution = start_execution  # type: ignore[method-assign]
 
 
 def render_definition(path: Path, substitutions: Mapping[str, Any]) -> str:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from qpay.api.auth import mint_order_token
+
 from tests.conftest import TABLE, body_of, create_body, invoke_create
 from tests.support import keys
 
@@ -91,7 +91,9 @@ def test_unauthenticated_is_401_and_changes_nothing(aws, sim) -> None:
 def test_order_token_lets_the_browser_create_but_not_change_the_amount(aws, sim) -> None:
     import time
 
-    token = mint_order_token(keys.ORDER_TOKEN_KEY, reference="ORD-1001", amount=12500, currency="QAR", expires_at=int(time.time()) + 600)
+    token = mint_order_token(
+        keys.ORDER_TOKEN_KEY, reference="ORD-1001", amount=12500, currency="QAR", expires_at=int(time.time()) + 600
+    )
     ok = invoke_create(create_body(), auth=None, headers={"x-order-token": token})
     assert ok["statusCode"] == 201
     tampered = invoke_create(create_body(reference="ORD-1001", amount=1), auth=None, headers={"x-order-token": token})

@@ -126,7 +126,11 @@ def test_expired_session_id_falls_back_to_the_stored_payment_id(aws, sim) -> Non
 
 
 def test_unknown_payment_on_return_goes_to_the_failure_page_only(aws, sim) -> None:
-    for query in ({}, {"payment_id": "javascript:alert(1)"}, {"payment_id": "qpp_" + "b" * 26, "next": "https://evil.example"}):
+    for query in (
+        {},
+        {"payment_id": "javascript:alert(1)"},
+        {"payment_id": "qpp_" + "b" * 26, "next": "https://evil.example"},
+    ):
         response = invoke_return("success", query)
         assert response["statusCode"] == 303
         assert response["headers"]["Location"].startswith("https://shop.example.qa/orders/retry?")

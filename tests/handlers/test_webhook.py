@@ -119,16 +119,33 @@ def test_dashboard_refund_webhooks_update_the_amounts(aws, payment) -> None:
     pid, cko = payment
     invoke_webhook(notification("payment_captured", cko_payment_id=cko, payment_id=pid, amount=12500))
     act = cko_id("act_")
-    invoke_webhook(notification("payment_refund_pending", cko_payment_id=cko, payment_id=pid, amount=2500, action_id=act, reference="dashboard"))
-    refunded = notification("payment_refunded", cko_payment_id=cko, payment_id=pid, amount=2500, action_id=act, reference="dashboard")
+    invoke_webhook(
+        notification(
+            "payment_refund_pending",
+            cko_payment_id=cko,
+            payment_id=pid,
+            amount=2500,
+            action_id=act,
+            reference="dashboard",
+        )
+    )
+    refunded = notification(
+        "payment_refunded", cko_payment_id=cko, payment_id=pid, amount=2500, action_id=act, reference="dashboard"
+    )
     assert body_of(invoke_webhook(refunded))["result"] == "applied"
     view = body_of(invoke_get(pid))
     assert view["status"] == "Partially Refunded" and view["refunded_amount"] == 2500
     # the same refund action reported again under a new event id is not counted twice
-    again = notification("payment_refunded", cko_payment_id=cko, payment_id=pid, amount=2500, action_id=act, reference="dashboard")
+    again = notification(
+        "payment_refunded", cko_payment_id=cko, payment_id=pid, amount=2500, action_id=act, reference="dashboard"
+    )
     assert body_of(invoke_webhook(again))["result"] == "duplicate"
     act2 = cko_id("act_")
-    invoke_webhook(notification("payment_refunded", cko_payment_id=cko, payment_id=pid, amount=10000, action_id=act2, reference="dashboard"))
+    invoke_webhook(
+        notification(
+            "payment_refunded", cko_payment_id=cko, payment_id=pid, amount=10000, action_id=act2, reference="dashboard"
+        )
+    )
     view = body_of(invoke_get(pid))
     assert view["status"] == "Refunded" and view["refunded_amount"] == 12500
     assert stored(aws, pid)["refundable_amount"] == 0
@@ -145,7 +162,9 @@ def test_refund_declined_for_unknown_refund_changes_no_money(aws, payment) -> No
 
 def test_refund_before_capture_is_counted_when_capture_arrives(aws, payment) -> None:
     pid, cko = payment
-    invoke_webhook(notification("payment_refunded", cko_payment_id=cko, payment_id=pid, amount=2500, reference="dashboard"))
+    invoke_webhook(
+        notification("payment_refunded", cko_payment_id=cko, payment_id=pid, amount=2500, reference="dashboard")
+    )
     invoke_webhook(notification("payment_captured", cko_payment_id=cko, payment_id=pid, amount=12500))
     item = stored(aws, pid)
     assert item["refundable_amount"] == 10000

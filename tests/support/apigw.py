@@ -22,7 +22,11 @@ def http_event(
     path_params: dict[str, str] | None = None,
     iam_user_arn: str | None = None,
 ) -> dict[str, Any]:
-    hdrs = {"content-type": "application/json", "user-agent": "pytest", "host": "abc123.execute-api.me-central-1.amazonaws.com"}
+    hdrs = {
+        "content-type": "application/json",
+        "user-agent": "pytest",
+        "host": "abc123.execute-api.me-central-1.amazonaws.com",
+    }
     hdrs.update({k.lower(): v for k, v in (headers or {}).items()})
     if raw_body is None and body is not None:
         raw_body = json.dumps(body).encode()
@@ -39,7 +43,13 @@ def http_event(
         "apiId": "abc123",
         "domainName": "abc123.execute-api.me-central-1.amazonaws.com",
         "domainPrefix": "abc123",
-        "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "198.51.100.7", "userAgent": "pytest"},
+        "http": {
+            "method": method,
+            "path": path,
+            "protocol": "HTTP/1.1",
+            "sourceIp": "198.51.100.7",
+            "userAgent": "pytest",
+        },
         "requestId": uuid.uuid4().hex[:16] + "=",
         "routeKey": route or f"{method} {path}",
         "stage": "$default",

@@ -31,7 +31,10 @@ def table_definition(table_name: str) -> dict[str, Any]:
         "KeySchema": [dict(k) for k in props["KeySchema"]],
         "BillingMode": props["BillingMode"],
         "GlobalSecondaryIndexes": gsis,
-        "StreamSpecification": {"StreamEnabled": True, "StreamViewType": props["StreamSpecification"]["StreamViewType"]},
+        "StreamSpecification": {
+            "StreamEnabled": True,
+            "StreamViewType": props["StreamSpecification"]["StreamViewType"],
+        },
     }
 
 

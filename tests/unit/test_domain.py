@@ -5,7 +5,6 @@ import random
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
 from qpay.api.auth import authenticate, mint_order_token
 from qpay.domain import ids
 from qpay.domain.errors import AmountExceedsBalance, Forbidden, NotRefundable, Unauthorized, ValidationFailed
@@ -15,6 +14,7 @@ from qpay.domain.money import format_amount, is_valid_amount
 from qpay.domain.refunds import refund_amount
 from qpay.domain.signature import sign, verify
 from qpay.domain.states import Stage
+
 from tests.support.webhooks import cko_id, notification
 
 
@@ -69,7 +69,9 @@ def test_parse_event_reads_our_payment_id() -> None:
     assert event.payment_id == pid and event.amount == 500 and event.type == "payment_captured"
 
 
-@pytest.mark.parametrize("doc", [[], {"id": "evt_x"}, {"id": "e", "type": "t", "data": {"id": "nope"}}, {"id": "e", "type": "t"}])
+@pytest.mark.parametrize(
+    "doc", [[], {"id": "evt_x"}, {"id": "e", "type": "t", "data": {"id": "nope"}}, {"id": "e", "type": "t"}]
+)
 def test_parse_event_rejects_malformed(doc: object) -> None:
     with pytest.raises(MalformedEvent):
         parse_event(doc)
@@ -90,22 +92,51 @@ def test_rearm_backoff_is_bounded_and_at_least_the_base() -> None:
 def test_order_token_round_trip_and_tamper() -> None:
     token = mint_order_token("k1", reference="ORD-9", amount=500, currency="QAR", expires_at=2_000)
     body = {"reference": "ORD-9", "amount": 500, "currency": "QAR"}
-    caller = authenticate(authorization=None, order_token=token, body=body, api_keys=(), token_keys=("k0", "k1"), now=1_000, leeway_s=0)
+    caller = authenticate(
+        authorization=None, order_token=token, body=body, api_keys=(), token_keys=("k0", "k1"), now=1_000, leeway_s=0
+    )
     assert caller.kind == "order-token"
     with pytest.raises(Forbidden):  # the shopper changed the amount
-        authenticate(authorization=None, order_token=token, body={**body, "amount": 1}, api_keys=(), token_keys=("k1",), now=1_000, leeway_s=0)
+        authenticate(
+            authorization=None,
+            order_token=token,
+            body={**body, "amount": 1},
+            api_keys=(),
+            token_keys=("k1",),
+            now=1_000,
+            leeway_s=0,
+        )
     with pytest.raises(Forbidden):  # expired
-        authenticate(authorization=None, order_token=token, body=body, api_keys=(), token_keys=("k1",), now=3_000, leeway_s=0)
+        authenticate(
+            authorization=None, order_token=token, body=body, api_keys=(), token_keys=("k1",), now=3_000, leeway_s=0
+        )
     with pytest.raises(Forbidden):  # signed with another key
-        authenticate(authorization=None, order_token=token, body=body, api_keys=(), token_keys=("k2",), now=1_000, leeway_s=0)
+        authenticate(
+            authorization=None, order_token=token, body=body, api_keys=(), token_keys=("k2",), now=1_000, leeway_s=0
+        )
     head, payload, mac = token.split(".")
     with pytest.raises(Forbidden):
-        authenticate(authorization=None, order_token=f"{head}.{payload[:-2]}xx.{mac}", body=body, api_keys=(), token_keys=("k1",), now=1_000, leeway_s=0)
+        authenticate(
+            authorization=None,
+            order_token=f"{head}.{payload[:-2]}xx.{mac}",
+            body=body,
+            api_keys=(),
+            token_keys=("k1",),
+            now=1_000,
+            leeway_s=0,
+        )
 
 
 def test_merchant_key_auth() -> None:
-    assert authenticate(authorization="Bearer mk", order_token=None, body={}, api_keys=("mk",), token_keys=(), now=0, leeway_s=0).kind == "merchant"
+    assert (
+        authenticate(
+            authorization="Bearer mk", order_token=None, body={}, api_keys=("mk",), token_keys=(), now=0, leeway_s=0
+        ).kind
+        == "merchant"
+    )
     with pytest.raises(Unauthorized):
-        authenticate(authorization="Bearer nope", order_token=None, body={}, api_keys=("mk",), token_keys=(), now=0, leeway_s=0)
+        authenticate(
+            authorization="Bearer nope", order_token=None, body={}, api_keys=("mk",), token_keys=(), now=0, leeway_s=0
+        )
     with pytest.raises(Unauthorized):
         authenticate(authorization=None, order_token=None, body={}, api_keys=("mk",), token_keys=(), now=0, leeway_s=0)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
 from qpay.domain.states import (
     CHECKOUT_STATUS_EVENTS,
     FINAL_STAGES,
@@ -91,7 +90,12 @@ def test_checkout_pending_never_moves_a_payment() -> None:
 
 @pytest.mark.parametrize(
     ("captured", "refunded", "status"),
-    [(1000, 0, Status.CAPTURED), (1000, 1, Status.PARTIALLY_REFUNDED), (1000, 999, Status.PARTIALLY_REFUNDED), (1000, 1000, Status.REFUNDED)],
+    [
+        (1000, 0, Status.CAPTURED),
+        (1000, 1, Status.PARTIALLY_REFUNDED),
+        (1000, 999, Status.PARTIALLY_REFUNDED),
+        (1000, 1000, Status.REFUNDED),
+    ],
 )
 def test_status_follows_refunded_sum(captured: int, refunded: int, status: Status) -> None:
     assert derive_status(Stage.CAPTURED, captured, refunded) is status

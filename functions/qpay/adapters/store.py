@@ -247,8 +247,8 @@ class PaymentStore:
 
     def due_pending(
         self, *, now: int, limit: int, start_key: dict[str, Any] | None = None
-    ) -> tuple[list[Payment], dict[str, Any] | None]:
-        """Open payments whose deadline has passed, oldest first, from the sparse pending index."""
+    ) -> tuple[list[str], dict[str, Any] | None]:
+        """Ids of open payments whose deadline has passed, oldest first, from the sparse pending index."""
         kwargs: dict[str, Any] = {
             "TableName": self._table,
             "IndexName": PENDING_INDEX,
@@ -259,8 +259,8 @@ class PaymentStore:
         if start_key:
             kwargs["ExclusiveStartKey"] = start_key
         response = self._db.query(**kwargs)
-        payments = [_payment_from(from_ddb(i) or {}) for i in response.get("Items", [])]
-        return payments, response.get("LastEvaluatedKey")
+        ids = [str((from_ddb(i) or {})["id"]) for i in response.get("Items", [])]
+        return ids, response.get("LastEvaluatedKey")
 
     # ---------------------------------------------------------------- transitions
     def apply_transition(

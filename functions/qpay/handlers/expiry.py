@@ -16,6 +16,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 
 from qpay import clock, deps
 from qpay.adapters.store import TIMER_SK
+from qpay.domain import ids
 from qpay.domain.records import Payment
 from qpay.observability import logger
 from qpay.service.expiry import ExpiryPorts, on_timer_removed
@@ -45,6 +46,9 @@ def record_handler(record: DynamoDBRecord) -> str:
         logger.info("timer removed by a user, not by TTL: ignored", extra={"pk": keys.get("pk")})
         return "ignored"
     payment_id = str(keys["pk"]).removeprefix("PAYMENT#")
+    if not ids.is_payment_id(payment_id):
+        # a corrupt timer: fail it so it is retried, then parked on the on-failure queue for a human
+        raise ValueError("timer key does not name a payment")
     attempt = int((stream.old_image or {}).get("attempt", 0))
     ports = ExpiryPorts(store=deps.store(), checkout=deps.checkout(), settings=get_settings(), on_flag=_flagged)
     outcome = on_timer_removed(payment_id, timer_attempt=attempt, now=clock.now(), ports=ports)

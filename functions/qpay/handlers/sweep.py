@@ -30,9 +30,9 @@ def sweep(*, now: int, grace_s: int = GRACE_S, max_items: int = MAX_PER_RUN) -> 
     seen = 0
     while seen < max_items:
         due, start = ports.store.due_pending(now=now - grace_s, limit=min(PAGE, max_items - seen), start_key=start)
-        for stub in due:
+        for payment_id in due:
             seen += 1
-            payment = ports.store.get_payment(stub.id)
+            payment = ports.store.get_payment(payment_id)
             if payment is None:
                 continue
             try:

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from qpay.adapters.checkout import CheckoutClient, CheckoutRejected
+from qpay.adapters.checkout import CheckoutClient, CheckoutNotFound, CheckoutRejected
 from qpay.adapters.store import ApplyResult, PaymentStore, RefundExists, RefundReserveRejected
 from qpay.domain import ids
 from qpay.domain.errors import AmountExceedsBalance, Conflict, NotFound, NotRefundable, UpstreamUnavailable
@@ -92,7 +92,7 @@ def request_refund(
         start_execution(ports, refund)
     logger.info(
         "refund requested",
-        extra={"payment_id": payment_id, "refund_id": refund.id, "amount": refund.amount, "created": created},
+        extra={"payment_id": payment_id, "refund_id": refund.id, "amount": refund.amount, "new_request": created},
     )
     return refund, created
 
@@ -160,7 +160,10 @@ def task_reconcile(payment_id: str, refund_id: str, *, now: int, ports: RefundPo
         return {"state": refund.state.value}
     payment = ports.store.get_payment(payment_id)
     assert ports.checkout is not None
-    actions = ports.checkout.get_actions(payment.cko_id) if payment and payment.cko_id else []
+    try:
+        actions = ports.checkout.get_actions(payment.cko_id) if payment and payment.cko_id else []
+    except CheckoutNotFound:
+        actions = []  # Checkout.com does not know the payment: it cannot have refunded it
     action = next((a for a in actions if a.get("type") == "Refund" and a.get("reference") == refund_id), None)
     if action is None:
         if refund.state is RefundState.REQUESTED:

