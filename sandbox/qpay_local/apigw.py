@@ -171,13 +171,20 @@ class Gateway:
                     response.headers["Access-Control-Expose-Headers"] = ",".join(cors.expose_headers)
                 if cors.allow_credentials:
                     response.headers["Access-Control-Allow-Credentials"] = "true"
-        log.info("%s %s -> %s (%.0f ms)", request.method, request.full_path.rstrip("?"), response.status_code, (time.perf_counter() - started) * 1000)
+        log.info(
+            "%s %s -> %s (%.0f ms)",
+            request.method,
+            request.full_path.rstrip("?"),
+            response.status_code,
+            (time.perf_counter() - started) * 1000,
+        )
         return response
 
     def _preflight(self, origin: str | None) -> Response:
         cors = self.config.cors
         assert cors is not None
         response = Response(status=204)
+        response.headers.remove("Content-Type")
         allowed = cors.origin_allowed(origin)
         if allowed:
             response.headers["Access-Control-Allow-Origin"] = allowed

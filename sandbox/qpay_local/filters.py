@@ -89,7 +89,7 @@ def _equal(v: Any, alt: Any) -> bool:
 def _one(v: Any, alt: Any) -> bool:
     if not isinstance(alt, Mapping):
         return _equal(v, alt)
-    (op, arg), = alt.items()
+    ((op, arg),) = alt.items()
     if op == "prefix":
         if isinstance(arg, Mapping):
             return isinstance(v, str) and v.lower().startswith(str(arg["equals-ignore-case"]).lower())

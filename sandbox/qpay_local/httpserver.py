@@ -58,7 +58,9 @@ class ServerThread:
         self._server.daemon_threads = True
         self.host = host
         self.port = int(self._server.server_port)
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"qpay-local-{name}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"qpay-local-{name}", daemon=True
+        )
         self._started = False
 
     @property

@@ -55,6 +55,6 @@ class LocalCredentials:
     def generate(cls, region: str) -> LocalCredentials:
         return cls(
             access_key_id="AKIA" + _pick(string.ascii_uppercase + "234567", 16),
-            secret_access_key=secrets.token_urlsafe(30)[:40],
+            secret_access_key=_pick(string.ascii_letters + string.digits, 40),
             region=region,
         )

@@ -89,7 +89,11 @@ def create_table_params(name: str, props: dict[str, Any]) -> dict[str, Any]:
         if props.get(key):
             indexes = []
             for index in props[key]:
-                ix = {k: v for k, v in index.items() if k in ("IndexName", "KeySchema", "Projection", "ProvisionedThroughput")}
+                ix = {
+                    k: v
+                    for k, v in index.items()
+                    if k in ("IndexName", "KeySchema", "Projection", "ProvisionedThroughput")
+                }
                 indexes.append(ix)
             params[key] = indexes
     stream = props.get("StreamSpecification")

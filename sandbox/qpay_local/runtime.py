@@ -88,7 +88,12 @@ class Runtime:
             started = time.perf_counter()
             module = importlib.import_module(module_name)
             handler: Handler = getattr(module, attr)
-            log.info("cold start %s (%s) in %.0f ms", fn.definition.logical_id, fn.definition.handler, (time.perf_counter() - started) * 1000)
+            log.info(
+                "cold start %s (%s) in %.0f ms",
+                fn.definition.logical_id,
+                fn.definition.handler,
+                (time.perf_counter() - started) * 1000,
+            )
             self._handlers[fn.definition.logical_id] = handler
             return handler
 
@@ -112,5 +117,9 @@ class Runtime:
             self.invocations[fn.definition.logical_id] = self.invocations.get(fn.definition.logical_id, 0) + 1
         result = handler(event, ctx)
         if ctx.get_remaining_time_in_millis() == 0:
-            log.warning("%s ran past its %s s timeout (Lambda would have killed it)", fn.definition.logical_id, fn.definition.timeout)
+            log.warning(
+                "%s ran past its %s s timeout (Lambda would have killed it)",
+                fn.definition.logical_id,
+                fn.definition.timeout,
+            )
         return result

@@ -45,7 +45,13 @@ def schedule_event(source: ScheduleSource, *, region: str, account_id: str, rule
 
 class Scheduler:
     def __init__(
-        self, sources: list[ScheduleSource], invoke: Invoke, *, region: str, account_id: str, interval_s: float | None = 60.0
+        self,
+        sources: list[ScheduleSource],
+        invoke: Invoke,
+        *,
+        region: str,
+        account_id: str,
+        interval_s: float | None = 60.0,
     ) -> None:
         self.sources = sources
         self.invoke = invoke

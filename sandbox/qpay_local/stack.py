@@ -199,7 +199,9 @@ class LocalStack:
         self.start()
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
     def start(self) -> LocalStack:
@@ -235,7 +237,11 @@ class LocalStack:
         self.gateway = Gateway(self._gateway_config(resolver))
         self._start_streams(resolver)
         self.scheduler = Scheduler(
-            self.template.schedules(), self.invoke, region=self.region, account_id=ACCOUNT_ID, interval_s=self.schedule_interval_s
+            self.template.schedules(),
+            self.invoke,
+            region=self.region,
+            account_id=ACCOUNT_ID,
+            interval_s=self.schedule_interval_s,
         )
         self.scheduler.start()
         self._api.start()
@@ -541,7 +547,9 @@ class LocalStack:
             queue_url = None
             if dest is not None:
                 dest_arn = str(resolver.resolve(dest))
-                queue_url = next((self.queue_urls[k] for k in self.queue_urls if resolver.getatt(k, "Arn") == dest_arn), None)
+                queue_url = next(
+                    (self.queue_urls[k] for k in self.queue_urls if resolver.getatt(k, "Arn") == dest_arn), None
+                )
             cfg = ConsumerConfig.from_event(
                 source.properties,
                 function=source.function,

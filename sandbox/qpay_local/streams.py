@@ -89,7 +89,12 @@ def _lambda_attr(value: Any) -> Any:
 
 
 def shape_record(
-    raw: dict[str, Any], *, stream_arn: str, region: str, ttl_marks: TtlMarks | None = None, ttl_attribute: str | None = None
+    raw: dict[str, Any],
+    *,
+    stream_arn: str,
+    region: str,
+    ttl_marks: TtlMarks | None = None,
+    ttl_attribute: str | None = None,
 ) -> dict[str, Any]:
     """A ``GetRecords`` record (as boto3 returns it) → the record Lambda delivers."""
     ddb_in = raw.get("dynamodb", {})
@@ -265,7 +270,11 @@ class StreamConsumer:
                 for raw in resp.get("Records", []):
                     busy = True
                     record = shape_record(
-                        raw, stream_arn=self.stream_arn, region=self.region, ttl_marks=self.ttl_marks, ttl_attribute=self.ttl_attribute
+                        raw,
+                        stream_arn=self.stream_arn,
+                        region=self.region,
+                        ttl_marks=self.ttl_marks,
+                        ttl_attribute=self.ttl_attribute,
                     )
                     if matches_any(record, self.config.filters):
                         shard.buffer.append(_Buffered(record, now))
@@ -325,7 +334,11 @@ class StreamConsumer:
             if cfg.max_retries >= 0 and attempts > cfg.max_retries:
                 self._checkpoint(shard, batch)
                 self._send_to_destination(
-                    shard, batch, attempts=attempts, condition="RetryAttemptsExhausted", function_error=outcome.function_error
+                    shard,
+                    batch,
+                    attempts=attempts,
+                    condition="RetryAttemptsExhausted",
+                    function_error=outcome.function_error,
                 )
                 return
             self._stop.wait(cfg.retry_delay_s * min(2 ** (attempts - 1), 20))
@@ -347,7 +360,9 @@ class StreamConsumer:
         for f in failures:
             ident = f.get("itemIdentifier") if isinstance(f, dict) else None
             if not ident or ident not in seqs:
-                log.warning("%s reported an invalid batchItemFailure %r: the whole batch failed", self.config.function, f)
+                log.warning(
+                    "%s reported an invalid batchItemFailure %r: the whole batch failed", self.config.function, f
+                )
                 return Outcome(ok=False, failed_index=0)
             indexes.append(seqs.index(ident))
         return Outcome(ok=False, failed_index=min(indexes))
@@ -356,7 +371,9 @@ class StreamConsumer:
         self, shard: _Shard, records: list[dict[str, Any]], *, attempts: int, condition: str, function_error: str | None
     ) -> None:
         self.sent_to_destination += len(records)
-        log.warning("%s: giving up on %d record(s) of %s (%s)", self.config.function, len(records), shard.shard_id, condition)
+        log.warning(
+            "%s: giving up on %d record(s) of %s (%s)", self.config.function, len(records), shard.shard_id, condition
+        )
         if not self.config.on_failure_queue_url:
             return
         created = [r["dynamodb"]["ApproximateCreationDateTime"] for r in records]

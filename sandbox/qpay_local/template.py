@@ -152,7 +152,13 @@ class Template:
                 if ev.get("Type") in ("Schedule", "ScheduleV2"):
                     props = dict(ev.get("Properties", {}))
                     out.append(
-                        ScheduleSource(fn.logical_id, name, str(ev["Type"]), str(props.get("Schedule") or props.get("ScheduleExpression")), props)
+                        ScheduleSource(
+                            fn.logical_id,
+                            name,
+                            str(ev["Type"]),
+                            str(props.get("Schedule") or props.get("ScheduleExpression")),
+                            props,
+                        )
                     )
         return out
 
@@ -175,7 +181,9 @@ class Resolver:
     ``"LogicalId.Attr"`` to what ``Fn::GetAtt`` returns. Pseudo parameters are in ``refs`` too.
     """
 
-    def __init__(self, refs: dict[str, Any], attrs: dict[str, Any], parameter_types: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, refs: dict[str, Any], attrs: dict[str, Any], parameter_types: dict[str, str] | None = None
+    ) -> None:
         self.refs = refs
         self.attrs = attrs
         self.parameter_types = parameter_types or {}
@@ -211,7 +219,7 @@ class Resolver:
 
     def resolve(self, value: Any) -> Any:
         if isinstance(value, dict) and len(value) == 1:
-            (key, arg), = value.items()
+            ((key, arg),) = value.items()
             if key == "Ref":
                 return self.ref(str(arg))
             if key == "Fn::GetAtt":

@@ -30,7 +30,9 @@ TINY = {
             "Parameters": {"FunctionName": "${Fn}", "Payload": {"task": "flaky", "n.$": "$.n"}},
             "ResultSelector": {"state.$": "$.Payload.state"},
             "ResultPath": "$.flaky",
-            "Retry": [{"ErrorEquals": ["CheckoutUnavailable"], "IntervalSeconds": 1, "MaxAttempts": 3, "BackoffRate": 1}],
+            "Retry": [
+                {"ErrorEquals": ["CheckoutUnavailable"], "IntervalSeconds": 1, "MaxAttempts": 3, "BackoffRate": 1}
+            ],
             "Catch": [{"ErrorEquals": ["RefundRejected"], "ResultPath": "$.error", "Next": "Rejected"}],
             "Next": "Await",
         },

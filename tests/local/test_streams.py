@@ -16,7 +16,10 @@ from qpay_local.ttl import TTL_IDENTITY, TtlMarks, TtlSweeper
 
 PROPS = {
     "BillingMode": "PAY_PER_REQUEST",
-    "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "S"}],
+    "AttributeDefinitions": [
+        {"AttributeName": "pk", "AttributeType": "S"},
+        {"AttributeName": "sk", "AttributeType": "S"},
+    ],
     "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
     "StreamSpecification": {"StreamViewType": "NEW_AND_OLD_IMAGES"},
     "TimeToLiveSpecification": {"AttributeName": "exp", "Enabled": True},
@@ -144,7 +147,9 @@ def test_poison_record_goes_to_the_on_failure_queue(moto_world, table, queue):
     assert info["batchSize"] == 1
     assert info["streamArn"] == arn
     assert info["shardId"] in consumer.shards
-    p1_seq = [b for b in consumer.delivered if b[0]["dynamodb"]["Keys"]["pk"]["S"] == "p1"][0][0]["dynamodb"]["SequenceNumber"]
+    p1_seq = [b for b in consumer.delivered if b[0]["dynamodb"]["Keys"]["pk"]["S"] == "p1"][0][0]["dynamodb"][
+        "SequenceNumber"
+    ]
     assert info["startSequenceNumber"] == info["endSequenceNumber"] == p1_seq
     assert consumer.sent_to_destination == 1
 
@@ -173,16 +178,23 @@ def test_lambda_record_shape_and_ttl_identity(moto_world, table):
     assert sweeper.sweep_once() == 1  # only "expired" is left expired
     assert sweeper.sweep_once() == 0
     fn = Recorder()
-    consumer = consumer_for(
-        moto_world, arn, fn, marks=marks, filters=[{"eventName": ["REMOVE"]}]
-    )
+    consumer = consumer_for(moto_world, arn, fn, marks=marks, filters=[{"eventName": ["REMOVE"]}])
     run_until_idle(consumer)
     removes = {r["dynamodb"]["Keys"]["pk"]["S"]: r for b in consumer.delivered for r in b}
     assert set(removes) == {"expired", "user-deleted"}
     ttl_rec = removes["expired"]
     assert ttl_rec["userIdentity"] == TTL_IDENTITY == {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
     assert "userIdentity" not in removes["user-deleted"]
-    assert set(ttl_rec) == {"eventID", "eventName", "eventVersion", "eventSource", "awsRegion", "dynamodb", "eventSourceARN", "userIdentity"}
+    assert set(ttl_rec) == {
+        "eventID",
+        "eventName",
+        "eventVersion",
+        "eventSource",
+        "awsRegion",
+        "dynamodb",
+        "eventSourceARN",
+        "userIdentity",
+    }
     assert ttl_rec["eventVersion"] == "1.1"
     assert ttl_rec["eventSource"] == "aws:dynamodb"
     assert ttl_rec["eventSourceARN"] == arn
