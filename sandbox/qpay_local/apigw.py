@@ -22,10 +22,9 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote
 
 from botocore.credentials import Credentials
-from werkzeug.wrappers import Request, Response
-
 from qpay_local import sigv4
 from qpay_local.template import HttpRoute
+from werkzeug.wrappers import Request, Response
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -268,7 +267,7 @@ def is_text(content_type: str | None) -> bool:
     return bool(_TEXT_TYPES.match(content_type.split(";", 1)[0].strip()))
 
 
-def build_event(
+def build_event(  # noqa: PLR0915 - one flat mapping, easier to compare with the AWS docs
     environ: Mapping[str, Any],
     body: bytes,
     *,
@@ -292,11 +291,11 @@ def build_event(
             continue
         if not value:
             continue
-        value = str(value).encode("latin-1").decode("utf-8", "replace")
+        text = str(value).encode("latin-1").decode("utf-8", "replace")
         if name == "cookie":
-            cookies.extend(c.strip() for c in value.split(";") if c.strip())
+            cookies.extend(c.strip() for c in text.split(";") if c.strip())
             continue
-        headers[name] = f"{headers[name]},{value}" if name in headers else value
+        headers[name] = f"{headers[name]},{text}" if name in headers else text
     raw_query = str(environ.get("QUERY_STRING", "")).encode("latin-1").decode("utf-8", "replace")
     query: dict[str, str] = {}
     for k, v in parse_qsl(raw_query, keep_blank_values=True):
@@ -355,15 +354,15 @@ def build_event(
     if path_params:
         event["pathParameters"] = path_params
     if body:
-        text = is_text(headers.get("content-type"))
-        if not text and "content-type" not in headers:
+        textual = is_text(headers.get("content-type"))
+        if not textual and "content-type" not in headers:
             try:
                 body.decode("utf-8")
-                text = True
+                textual = True
             except UnicodeDecodeError:
-                text = False
-        event["body"] = body.decode("utf-8") if text else base64.b64encode(body).decode("ascii")
-        event["isBase64Encoded"] = not text
+                textual = False
+        event["body"] = body.decode("utf-8") if textual else base64.b64encode(body).decode("ascii")
+        event["isBase64Encoded"] = not textual
     else:
         event["isBase64Encoded"] = False
     return event
@@ -373,8 +372,8 @@ def to_response(result: Any) -> Response:
     """Map a handler's return value to HTTP with API Gateway's payload 2.0 rules."""
     if not (isinstance(result, dict) and "statusCode" in result):
         # No statusCode: API Gateway assumes 200, JSON, and the result as the body.
-        body = result if isinstance(result, str) else json.dumps(result)
-        return Response(body, status=200, content_type="application/json")
+        text = result if isinstance(result, str) else json.dumps(result)
+        return Response(text, status=200, content_type="application/json")
     status = int(result["statusCode"])
     body = result.get("body")
     data: bytes

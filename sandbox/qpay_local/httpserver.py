@@ -55,7 +55,7 @@ class ServerThread:
                 self._server: BaseWSGIServer = make_server(host, port, app, threaded=True)
         except (OSError, SystemExit) as exc:  # werkzeug calls sys.exit(1) when the port is taken
             raise PortInUseError(host, port, name) from exc
-        self._server.daemon_threads = True
+        self._server.daemon_threads = True  # type: ignore[attr-defined]
         self.host = host
         self.port = int(self._server.server_port)
         self._thread = threading.Thread(

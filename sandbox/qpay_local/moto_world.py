@@ -6,6 +6,7 @@ from the template's own resource properties.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -14,7 +15,6 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
-
 from qpay_local.httpserver import check_free
 from qpay_local.keys import LocalCredentials
 
@@ -47,10 +47,8 @@ class MotoServer:
         self._post("/moto-api/config", MOTO_CONFIG)
 
     def stop(self) -> None:
-        try:
+        with contextlib.suppress(OSError):
             self._post("/moto-api/reset", {})
-        except OSError:
-            pass
         self._server.stop()
         inner = getattr(self._server, "_server", None)
         if inner is not None:
@@ -66,7 +64,7 @@ class MotoServer:
 
 def client(service: str, endpoint: str, creds: LocalCredentials) -> Any:
     return boto3.client(
-        service,  # type: ignore[call-overload]
+        service,
         endpoint_url=endpoint,
         region_name=creds.region,
         aws_access_key_id=creds.access_key_id,
@@ -121,5 +119,5 @@ def delete_table(ddb: Any, name: str) -> None:
     try:
         ddb.update_table(TableName=name, DeletionProtectionEnabled=False)
         ddb.delete_table(TableName=name)
-    except Exception:  # noqa: BLE001 - best effort on shutdown
+    except Exception:
         log.debug("could not delete table %s", name, exc_info=True)

@@ -37,7 +37,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-
 from qpay_local.template import HttpRoute, Template
 
 SIGNATURE_HEADER = "cko-signature"
@@ -208,7 +207,7 @@ def replay_in_process(
                 event = _resign(event, key or stack.keys.webhook_signing_key)
             ok, detail = _describe(stack.invoke(fn, event))
             results.append(Result(fx.path, ok, f"{fn}: {detail}"))
-        except Exception as exc:  # noqa: BLE001 - report and go on
+        except Exception as exc:
             results.append(Result(fx.path, False, f"{type(exc).__name__}: {exc}"))
     return results
 
@@ -247,7 +246,7 @@ def replay_http(fixtures: list[Fixture], template: Template, *, url: str, key: s
                 else:
                     raise ValueError("only API Gateway v2 events and webhook bodies can be replayed over HTTP")
                 results.append(Result(fx.path, resp.status_code < 500, f"HTTP {resp.status_code}"))
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 results.append(Result(fx.path, False, f"{type(exc).__name__}: {exc}"))
     return results
 
@@ -269,7 +268,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for f in files:
         try:
             fixtures.append(load(f))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             results.append(Result(f, False, f"unreadable: {exc}"))
     if args.url:
         results += replay_http(fixtures, template, url=args.url, key=args.key)

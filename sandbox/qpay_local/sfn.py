@@ -54,7 +54,7 @@ def run_as_lambda(invoke: Invoker, function_name: str, body: Any, response_heade
     event = json.loads(raw) if raw else {}
     try:
         result = invoke(function_name, event)
-    except Exception as exc:  # noqa: BLE001 - every handler error becomes a Lambda function error
+    except Exception as exc:
         log.info("%s raised %s: %s", function_name, type(exc).__name__, exc)
         response_headers["x-amz-function-error"] = "Unhandled"
         payload = {
@@ -80,7 +80,7 @@ def install(knows: _FINDER, invoke: Invoker) -> Callable[[], None]:
     with _lock:
         if _original is None:
             _original = LambdaSimpleBackend.invoke
-            LambdaSimpleBackend.invoke = _patched_invoke  # type: ignore[method-assign,assignment]
+            LambdaSimpleBackend.invoke = _patched_invoke  # type: ignore[method-assign]
         _invokers.append(entry)
 
     def uninstall() -> None:

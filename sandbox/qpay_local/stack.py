@@ -22,7 +22,6 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from botocore.credentials import Credentials
-
 from qpay_local import sfn
 from qpay_local.apigw import Cors, Gateway, GatewayConfig
 from qpay_local.ddb_local import DynamoDBLocal
@@ -379,7 +378,7 @@ class LocalStack:
         values.update({k: str(v) for k, v in self.parameter_overrides.items()})
         return {k: v for k, v in values.items() if k in self.template.parameters}
 
-    def _create_resources(self) -> Resolver:
+    def _create_resources(self) -> Resolver:  # noqa: PLR0915 - one pass over the template's resources
         t = self.template
         p = f"arn:aws:{{}}:{self.region}:{ACCOUNT_ID}:"
         refs: dict[str, Any] = {

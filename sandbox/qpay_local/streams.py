@@ -347,7 +347,7 @@ class StreamConsumer:
         self.delivered.append(batch)
         try:
             result = self.invoke_fn(self.config.function, {"Records": batch})
-        except Exception as exc:  # noqa: BLE001 - a function error, as Lambda sees it
+        except Exception as exc:
             log.warning("%s failed on a batch of %d: %s: %s", self.config.function, len(batch), type(exc).__name__, exc)
             return Outcome(ok=False, function_error="Unhandled")
         if not self.config.report_batch_item_failures or not isinstance(result, dict):

@@ -23,7 +23,8 @@ def load_yaml(path: Path) -> dict[str, Any]:
     template, matches = decode_str(path.read_text(encoding="utf-8"))
     if template is None:
         raise ValueError(f"{path}: cannot parse: {[str(m) for m in matches]}")
-    return _plain(template)
+    doc: dict[str, Any] = _plain(template)
+    return doc
 
 
 def _plain(value: Any) -> Any:

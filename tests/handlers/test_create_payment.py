@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from qpay.api.auth import mint_order_token
 
+from qpay.api.auth import mint_order_token
 from tests.conftest import TABLE, body_of, create_body, invoke_create
 from tests.support import keys
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 
 import pytest
+
 from qpay import deps
 from qpay.handlers import expiry, sweep
-
 from tests.conftest import body_of, create_body, invoke_create, invoke_get
 from tests.support.apigw import FakeContext
 from tests.support.streams import remove_record, seq

@@ -11,10 +11,10 @@ from typing import Any
 
 import boto3
 import pytest
+
 from qpay.adapters.store import PaymentStore
 from qpay.domain.records import Payment, Refund
 from qpay.domain.states import TRANSITIONS, Stage
-
 from tests.conftest import REGION
 from tests.support.apigw import FakeContext
 from tests.support.make_events import CKO_ID, PAYMENT_ID, REFUND_ID, all_events

@@ -9,9 +9,9 @@ from collections import Counter
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+
 from qpay import deps
 from qpay.domain.records import Refund
-
 from tests.conftest import body_of, create_body, invoke_create, invoke_return, invoke_webhook
 from tests.support.webhooks import notification
 

@@ -9,7 +9,6 @@ import uuid
 from typing import Any
 
 import pytest
-
 from qpay_local.moto_world import create_table
 from qpay_local.streams import ConsumerConfig, StreamConsumer, shape_record
 from qpay_local.ttl import TTL_IDENTITY, TtlMarks, TtlSweeper
@@ -147,7 +146,7 @@ def test_poison_record_goes_to_the_on_failure_queue(moto_world, table, queue):
     assert info["batchSize"] == 1
     assert info["streamArn"] == arn
     assert info["shardId"] in consumer.shards
-    p1_seq = [b for b in consumer.delivered if b[0]["dynamodb"]["Keys"]["pk"]["S"] == "p1"][0][0]["dynamodb"][
+    p1_seq = next(b for b in consumer.delivered if b[0]["dynamodb"]["Keys"]["pk"]["S"] == "p1")[0]["dynamodb"][
         "SequenceNumber"
     ]
     assert info["startSequenceNumber"] == info["endSequenceNumber"] == p1_seq

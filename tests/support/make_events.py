@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from qpay.api.auth import mint_order_token
-
 from tests.support import keys
 from tests.support.apigw import http_event
 from tests.support.webhooks import encode, notification, sign

@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 from cfnlint.api import lint_all
-from qpay.api.openapi import document
-from qpay_local.sfn import render_definition
 from statelint.linter import Linter
 
+from qpay.api.openapi import document
+from qpay_local.sfn import render_definition
 from tests.support.template import template
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -5,6 +5,7 @@ import random
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from qpay.api.auth import authenticate, mint_order_token
 from qpay.domain import ids
 from qpay.domain.errors import AmountExceedsBalance, Forbidden, NotRefundable, Unauthorized, ValidationFailed
@@ -14,7 +15,6 @@ from qpay.domain.money import format_amount, is_valid_amount
 from qpay.domain.refunds import refund_amount
 from qpay.domain.signature import sign, verify
 from qpay.domain.states import Stage
-
 from tests.support.webhooks import cko_id, notification
 
 

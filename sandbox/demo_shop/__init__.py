@@ -1,0 +1,16 @@
+"""A demo storefront for the local stack: an order form, the QPay hand-off and a live result page.
+
+``create_app(api_url=…, order_token_key=…, credentials=…, region=…)`` returns a WSGI app that the local
+stack mounts at ``/shop`` (``LocalStack(extra_apps={"/shop": app})`` or ``stack.mount("/shop", app)``).
+Nothing here is deployed; it shows how a storefront talks to the API:
+
+- the merchant's server mints an order token, the shopper's browser creates the payment with it;
+- the result page polls ``GET /payments/{id}``;
+- refunds go through a small merchant-side proxy that signs ``POST /payments/{id}/refunds`` with SigV4.
+"""
+
+from __future__ import annotations
+
+from demo_shop.app import create_app
+
+__all__ = ["create_app"]

@@ -1,0 +1,248 @@
+"""The demo storefront's Flask app (see the package docstring). Routes, relative to the mount point:
+
+``GET /`` order form · ``POST /checkout`` make the order, mint its token, hand over to the browser ·
+``GET /result`` live payment status and refunds · ``POST /refund`` the signed merchant proxy.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import secrets
+import string
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import httpx
+from botocore.credentials import Credentials
+from flask import Flask, Response, jsonify, render_template, request
+
+from demo_shop.money import AmountError, format_minor, to_minor_units
+from demo_shop.signing import KeyPair, as_botocore, signed_headers
+from qpay.api.auth import mint_order_token
+from qpay.domain import ids
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+log = logging.getLogger("demo_shop")
+
+CURRENCY = "QAR"
+ORDER_TOKEN_TTL_S = 900
+DEFAULT_NATIONAL_ID = "28763400000"  # synthetic
+LANGUAGES = {"en": "English", "ar": "العربية"}
+_REF_ALPHABET = string.ascii_uppercase + string.digits
+_IDEM_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+_NATIONAL_ID = re.compile(r"^[A-Za-z0-9]{1,32}$")
+
+
+@dataclass(frozen=True)
+class ShopConfig:
+    api_url: str
+    order_token_key: str
+    credentials: Credentials
+    region: str
+    upstream_timeout_s: float = 10.0
+
+
+def new_reference() -> str:
+    return "ORD-" + "".join(secrets.choice(_REF_ALPHABET) for _ in range(10))
+
+
+def create_app(
+    *,
+    api_url: str,
+    order_token_key: str,
+    credentials: Credentials | KeyPair,
+    region: str,
+    public_prefix: str = "/shop",
+) -> WSGIApplication:
+    """The storefront as a WSGI app.
+
+    ``api_url``: the QPay HTTP API's base URL as the shopper's browser reaches it (the browser calls
+    ``POST {api_url}/payments`` and polls ``GET {api_url}/payments/{id}``; the refund proxy calls it
+    server-side). ``credentials``: botocore ``Credentials`` or anything with ``access_key_id`` and
+    ``secret_access_key`` (e.g. ``LocalStack.credentials``), used only to sign refunds.
+    ``public_prefix``: where the shop lives when it is served on its own (a mount that sets
+    ``SCRIPT_NAME``, like the local stack's, takes precedence).
+    """
+    config = ShopConfig(
+        api_url=api_url.rstrip("/"),
+        order_token_key=order_token_key,
+        credentials=as_botocore(credentials),
+        region=region,
+    )
+    app = Flask(__name__)
+    app.config["DEMO_SHOP"] = config
+    app.jinja_env.globals.update(currency=CURRENCY, format_minor=format_minor)
+    _routes(app, config)
+    return _PrefixFallback(app, public_prefix)
+
+
+class _PrefixFallback:
+    """Served at the root of a server (no ``SCRIPT_NAME``), treat ``public_prefix`` as the mount point."""
+
+    def __init__(self, app: Flask, prefix: str) -> None:
+        self.app = app
+        self.prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "") or ""
+        if self.prefix and not environ.get("SCRIPT_NAME") and (path == self.prefix or path.startswith(self.prefix + "/")):
+            environ["SCRIPT_NAME"] = self.prefix
+            environ["PATH_INFO"] = path[len(self.prefix) :]
+        return self.app.wsgi_app(environ, start_response)
+
+
+def _routes(app: Flask, config: ShopConfig) -> None:
+    @app.after_request
+    def _headers(response: Response) -> Response:
+        response.headers.setdefault("Cache-Control", "no-store")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+    @app.get("/")
+    def order_form() -> str:
+        return render_template(
+            "order.html",
+            form={"amount": "125.00", "description": "Demo order", "language": "en", "national_id": DEFAULT_NATIONAL_ID},
+            errors={},
+            languages=LANGUAGES,
+        )
+
+    @app.post("/checkout")
+    def checkout() -> tuple[str, int]:
+        form = {k: request.form.get(k, "").strip() for k in ("amount", "description", "language", "national_id")}
+        errors: dict[str, str] = {}
+        amount = 0
+        try:
+            amount = to_minor_units(form["amount"], CURRENCY)
+        except AmountError as exc:
+            errors["amount"] = str(exc)
+        if not 1 <= len(form["description"]) <= 100:
+            errors["description"] = "1 to 100 characters"
+        if form["language"] not in LANGUAGES:
+            errors["language"] = "English or Arabic"
+        if not _NATIONAL_ID.match(form["national_id"]):
+            errors["national_id"] = "1 to 32 letters or digits"
+        if errors:
+            return render_template("order.html", form=form, errors=errors, languages=LANGUAGES), 400
+        # The merchant's server decides the order and what the shopper may pay for it.
+        reference = new_reference()
+        token = mint_order_token(
+            config.order_token_key,
+            reference=reference,
+            amount=amount,
+            currency=CURRENCY,
+            expires_at=int(time.time()) + ORDER_TOKEN_TTL_S,
+        )
+        body = {
+            "reference": reference,
+            "amount": amount,
+            "currency": CURRENCY,
+            "description": form["description"],
+            "language": form["language"],
+            "national_id": form["national_id"],
+            "metadata": {"source": "demo-shop"},
+        }
+        return (
+            render_template(
+                "pay.html",
+                api_url=config.api_url,
+                order_token=token,
+                body_json=json.dumps(body, separators=(",", ":")),
+                reference=reference,
+                amount=amount,
+                description=form["description"],
+            ),
+            200,
+        )
+
+    @app.get("/result")
+    def result() -> tuple[str, int]:
+        payment_id = request.args.get("payment_id", "")
+        reference = request.args.get("reference", "")
+        error = request.args.get("error", "")
+        valid = ids.is_payment_id(payment_id)
+        return (
+            render_template(
+                "result.html",
+                api_url=config.api_url,
+                payment_id=payment_id if valid else "",
+                reference=reference,
+                error=error or ("" if valid else "unknown_payment"),
+            ),
+            200 if valid else 404,
+        )
+
+    @app.post("/refund")
+    def refund() -> tuple[Response, int]:
+        return _refund_proxy(config)
+
+
+def _problem(status: int, code: str, message: str, fields: list[dict[str, str]] | None = None) -> tuple[Response, int]:
+    return jsonify({"code": code, "message": message, "fields": fields or []}), status
+
+
+def _same_origin() -> bool:
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return True
+    return urlsplit(origin).netloc == request.host
+
+
+def _refund_proxy(config: ShopConfig) -> tuple[Response, int]:
+    """The merchant back office: check the request, sign it with SigV4 and forward it to the API.
+
+    Demo only: a real back office authenticates its staff first. JSON only (a cross-site form cannot
+    send it without a CORS preflight) and same-origin only.
+    """
+    if not request.is_json:
+        return _problem(415, "unsupported_media_type", "send application/json")
+    if not _same_origin():
+        return _problem(403, "forbidden", "cross-origin refund requests are not accepted")
+    doc: Any = request.get_json(silent=True)
+    if not isinstance(doc, dict):
+        return _problem(400, "validation_error", "the body must be a JSON object")
+    payment_id = str(doc.get("payment_id", ""))
+    if not ids.is_payment_id(payment_id):
+        return _problem(400, "validation_error", "unknown payment", [{"field": "payment_id", "issue": "not a payment id"}])
+    try:
+        amount = to_minor_units(str(doc.get("amount", "")), CURRENCY)
+    except AmountError as exc:
+        return _problem(400, "validation_error", "invalid refund amount", [{"field": "amount", "issue": str(exc)}])
+    key = str(doc.get("idempotency_key") or "")
+    if not _IDEM_KEY.match(key):
+        key = "shop-" + secrets.token_hex(16)
+    body: dict[str, Any] = {"amount": amount}
+    reason = str(doc.get("reason") or "").strip()
+    if reason:
+        body["reason"] = reason[:200]
+    raw = json.dumps(body, separators=(",", ":")).encode()
+    url = f"{config.api_url}/payments/{payment_id}/refunds"
+    headers = signed_headers(
+        method="POST",
+        url=url,
+        body=raw,
+        headers={"Content-Type": "application/json", "Idempotency-Key": key},
+        credentials=config.credentials,
+        region=config.region,
+    )
+    try:
+        upstream = httpx.post(url, content=raw, headers=headers, timeout=config.upstream_timeout_s)
+    except httpx.HTTPError as exc:
+        log.warning("refund proxy: API unreachable: %s", exc)
+        return _problem(502, "upstream_unavailable", "the payments API did not answer; try again")
+    try:
+        answer: Any = upstream.json()
+    except ValueError:
+        answer = {"code": "upstream_error", "message": upstream.text[:200] or upstream.reason_phrase}
+    if not isinstance(answer, dict):
+        answer = {"code": "upstream_error", "message": "unexpected answer from the payments API"}
+    answer.setdefault("idempotency_key", key)
+    return jsonify(answer), upstream.status_code
