@@ -92,7 +92,13 @@ class _PrefixFallback:
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "") or ""
-        if self.prefix and not environ.get("SCRIPT_NAME") and (path == self.prefix or path.startswith(self.prefix + "/")):
+        if not path and environ.get("SCRIPT_NAME"):
+            environ["PATH_INFO"] = path = "/"  # "/shop" itself is the order form (no redirect to "/shop/")
+        if (
+            self.prefix
+            and not environ.get("SCRIPT_NAME")
+            and (path == self.prefix or path.startswith(self.prefix + "/"))
+        ):
             environ["SCRIPT_NAME"] = self.prefix
             environ["PATH_INFO"] = path[len(self.prefix) :]
         return self.app.wsgi_app(environ, start_response)
@@ -110,7 +116,12 @@ def _routes(app: Flask, config: ShopConfig) -> None:
     def order_form() -> str:
         return render_template(
             "order.html",
-            form={"amount": "125.00", "description": "Demo order", "language": "en", "national_id": DEFAULT_NATIONAL_ID},
+            form={
+                "amount": "125.00",
+                "description": "Demo order",
+                "language": "en",
+                "national_id": DEFAULT_NATIONAL_ID,
+            },
             errors={},
             languages=LANGUAGES,
         )
@@ -211,7 +222,9 @@ def _refund_proxy(config: ShopConfig) -> tuple[Response, int]:
         return _problem(400, "validation_error", "the body must be a JSON object")
     payment_id = str(doc.get("payment_id", ""))
     if not ids.is_payment_id(payment_id):
-        return _problem(400, "validation_error", "unknown payment", [{"field": "payment_id", "issue": "not a payment id"}])
+        return _problem(
+            400, "validation_error", "unknown payment", [{"field": "payment_id", "issue": "not a payment id"}]
+        )
     try:
         amount = to_minor_units(str(doc.get("amount", "")), CURRENCY)
     except AmountError as exc:
@@ -244,5 +257,8 @@ def _refund_proxy(config: ShopConfig) -> tuple[Response, int]:
         answer = {"code": "upstream_error", "message": upstream.text[:200] or upstream.reason_phrase}
     if not isinstance(answer, dict):
         answer = {"code": "upstream_error", "message": "unexpected answer from the payments API"}
-    answer.setdefault("idempotency_key", key)
-    return jsonify(answer), upstream.status_code
+    response = jsonify(answer)
+    response.headers["Idempotency-Key"] = key
+    if upstream.headers.get("Idempotent-Replayed"):
+        response.headers["Idempotent-Replayed"] = upstream.headers["Idempotent-Replayed"]
+    return response, upstream.status_code

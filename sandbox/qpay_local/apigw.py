@@ -22,9 +22,10 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote
 
 from botocore.credentials import Credentials
+from werkzeug.wrappers import Request, Response
+
 from qpay_local import sigv4
 from qpay_local.template import HttpRoute
-from werkzeug.wrappers import Request, Response
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment

@@ -15,6 +15,7 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
+
 from qpay_local.httpserver import check_free
 from qpay_local.keys import LocalCredentials
 

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
 from qpay_local.template import HttpRoute, Template
 
 SIGNATURE_HEADER = "cko-signature"

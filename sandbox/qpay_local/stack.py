@@ -22,7 +22,8 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from botocore.credentials import Credentials
-from qpay_local import sfn
+
+from qpay_local import moto_atomic, sfn
 from qpay_local.apigw import Cors, Gateway, GatewayConfig
 from qpay_local.ddb_local import DynamoDBLocal
 from qpay_local.httpserver import ServerThread, check_free
@@ -36,6 +37,7 @@ from qpay_local.ttl import TtlMarks, TtlSweeper
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
     from cko_sim import Simulator
 
 log = logging.getLogger("qpay_local")
@@ -220,6 +222,7 @@ class LocalStack:
     def _start(self) -> None:
         started = time.perf_counter()
         self._api = ServerThread(self._wsgi, self.host, self.api_port, "api")
+        moto_atomic.install()  # DynamoDB applies conditional writes one at a time; moto must too
         self.moto = MotoServer(self.moto_port, self.host)
         self.moto.start()
         if self.use_ddb_local:

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+
 from qpay_local.keys import LocalCredentials
 from qpay_local.moto_world import MotoServer, client
 

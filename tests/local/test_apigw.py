@@ -8,11 +8,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from botocore.credentials import Credentials
+from werkzeug.test import Client, EnvironBuilder
+
 from qpay_local import sigv4
 from qpay_local.apigw import Cors, Gateway, GatewayConfig, build_event, to_response
 from qpay_local.stack import DEFAULT_TEMPLATE
 from qpay_local.template import HttpRoute, Template
-from werkzeug.test import Client, EnvironBuilder
 
 CREDS = Credentials("AKIALOCALTEST0000000", "secretsecretsecretsecretsecretsecret0000")
 OTHER = Credentials("AKIALOCALTEST0000000", "wrongwrongwrongwrongwrongwrongwrong00000")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
+
 from qpay_local import ddb_local
 from qpay_local.stack import LocalStack
 

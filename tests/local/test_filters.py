@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from qpay_local.filters import matches, matches_any, parse_filters
 from qpay_local.stack import DEFAULT_TEMPLATE
 from qpay_local.template import Template

@@ -8,6 +8,7 @@ import json
 
 import httpx
 import pytest
+
 from qpay_local import replay
 from qpay_local.stack import DEFAULT_TEMPLATE, LocalStack
 from qpay_local.template import Template

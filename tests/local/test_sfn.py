@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from qpay_local import sfn
 from qpay_local.stack import REPO_ROOT
 

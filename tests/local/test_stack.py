@@ -10,6 +10,7 @@ import time
 
 import httpx
 import pytest
+
 from qpay_local import sigv4
 from qpay_local.httpserver import PortInUseError
 from qpay_local.stack import REPO_ROOT, LocalStack

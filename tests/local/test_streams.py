@@ -9,6 +9,7 @@ import uuid
 from typing import Any
 
 import pytest
+
 from qpay_local.moto_world import create_table
 from qpay_local.streams import ConsumerConfig, StreamConsumer, shape_record
 from qpay_local.ttl import TTL_IDENTITY, TtlMarks, TtlSweeper

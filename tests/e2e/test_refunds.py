@@ -1,0 +1,171 @@
+"""Refunds, full and partial, through the real refund state machine (infra/refund.asl.yaml) with its
+Lambda tasks running the project's handlers, against the Checkout.com simulator."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from qpay.service import refunds as refund_service
+from tests.e2e.conftest import Shop, wait_for
+
+
+def captured(shop: Shop, amount: int = 12500) -> str:
+    payment = shop.create(amount=amount)
+    shop.pay(payment)
+    assert shop.get(payment["id"])["status"] == "Captured"
+    return str(payment["id"])
+
+
+def checkout_refunds(shop: Shop, payment_id: str) -> list:
+    sim = shop.stack.sim
+    cko = shop.item(payment_id)["cko_id"]
+    return [a for a in sim.get_payment(cko).actions if a.type == "Refund"]
+
+
+def test_full_refund(shop: Shop) -> None:
+    pid = captured(shop)
+    r = shop.refund(pid)  # no amount: the rest
+    assert r.status_code == 202, r.text
+    assert r.json()["amount"] == 12500
+    assert r.json()["status"] == "Requested"
+    shop.stack.drain()
+    view = shop.get(pid)
+    assert view["status"] == "Refunded"
+    assert view["refunded_amount"] == 12500
+    assert [x["status"] for x in view["refunds"]] == ["Refunded"]
+    assert shop.item(pid)["refundable_amount"] == 0
+
+
+def test_two_partials_then_over_refund_rejected(shop: Shop) -> None:
+    pid = captured(shop)
+    assert shop.refund(pid, 2500).status_code == 202
+    shop.stack.drain()
+    assert shop.get(pid)["status"] == "Partially Refunded"
+    assert shop.refund(pid, 4000).status_code == 202
+    shop.stack.drain()
+    view = shop.get(pid)
+    assert view["refunded_amount"] == 6500
+    assert view["status"] == "Partially Refunded"
+    before = shop.item(pid)
+    over = shop.refund(pid, 6001)
+    assert over.status_code == 422
+    assert over.json()["fields"][0]["field"] == "amount"
+    assert shop.item(pid) == before
+    assert shop.refund(pid, 6000).status_code == 202
+    shop.stack.drain()
+    assert shop.get(pid)["status"] == "Refunded"
+    assert sum(a.amount for a in checkout_refunds(shop, pid)) == 12500
+
+
+def test_not_refundable_when_not_captured(shop: Shop) -> None:
+    payment = shop.create()
+    r = shop.refund(payment["id"], 100)
+    assert r.status_code == 409
+    assert r.json()["code"] == "not_refundable"
+
+
+def test_unsigned_or_wrongly_signed_is_403_and_changes_nothing(shop: Shop) -> None:
+    pid = captured(shop)
+    before = shop.item(pid)
+    assert shop.refund(pid, 100, signed=False).status_code == 403
+    url = f"{shop.stack.api_url}/payments/{pid}/refunds"
+    forged = shop.http.post(url, json={"amount": 100}, headers={"Authorization": "AWS4-HMAC-SHA256 Credential=AKIAFAKE/20261125/us-east-1/execute-api/aws4_request, SignedHeaders=host, Signature=" + "0" * 64, "X-Amz-Date": "20261125T000000Z"})
+    assert forged.status_code == 403
+    assert shop.item(pid) == before
+
+
+def test_same_idempotency_key_is_one_refund(shop: Shop) -> None:
+    pid = captured(shop)
+    first = shop.refund(pid, 1000, key="same-key")
+    again = shop.refund(pid, 1000, key="same-key")  # the retried start meets ExecutionAlreadyExists
+    assert first.status_code == again.status_code == 202
+    assert first.json()["id"] == again.json()["id"]
+    assert shop.refund(pid, 999, key="same-key").status_code == 409
+    shop.stack.drain()
+    assert len(checkout_refunds(shop, pid)) == 1
+    assert shop.get(pid)["refunded_amount"] == 1000
+
+
+def test_checkout_503_then_success_refunds_exactly_once(shop: Shop) -> None:
+    pid = captured(shop)
+    sim = shop.stack.sim
+    # every HTTP attempt of the first task invocation fails, then Step Functions' Retry succeeds
+    sim.faults.fail_next(3, status=503, path_prefix="/payments/*/refunds")
+    sim.faults.fail_next(1, status="accept_then_timeout", path_prefix="/payments/*/refunds", seconds=3)
+    r = shop.refund(pid, 3000)
+    assert r.status_code == 202
+    shop.stack.drain(timeout=60)
+    assert shop.get(pid)["refunds"][0]["status"] == "Refunded"
+    assert [a.amount for a in checkout_refunds(shop, pid)] == [3000]
+    cko = shop.item(pid)["cko_id"]
+    attempts = [q for q in sim.requests if q.path == f"/payments/{cko}/refunds"]
+    assert len(attempts) >= 4
+    assert {q.idempotency_key for q in attempts} == {r.json()["id"]}
+
+
+def test_permanent_refusal_releases_the_reservation(shop: Shop) -> None:
+    pid = captured(shop)
+    sim = shop.stack.sim
+    sim.webhooks.pause()
+    sim.dashboard_refund(shop.item(pid)["cko_id"], 5000)  # we don't know yet: Checkout's balance is 7500
+    r = shop.refund(pid, 10000)
+    assert r.status_code == 202
+    wait_for(lambda: shop.get(pid)["refunds"][0]["status"] != "Requested" and shop.stack._running_executions() == 0)
+    refund = shop.get(pid)["refunds"][0]
+    assert refund["status"] == "Failed"
+    assert shop.item(pid)["refundable_amount"] == 12500  # released
+    sim.webhooks.resume()
+    shop.stack.drain()
+    assert shop.get(pid)["refunded_amount"] == 5000
+    assert shop.item(pid)["refundable_amount"] == 7500
+
+
+def test_lost_webhook_is_reconciled_from_actions(shop: Shop) -> None:
+    pid = captured(shop)
+    sim = shop.stack.sim
+    sim.webhooks.drop_next(2)  # payment_refund_pending and payment_refunded never arrive
+    started = time.monotonic()
+    assert shop.refund(pid, 2000).status_code == 202
+    shop.stack.drain(timeout=60)
+    view = shop.get(pid)
+    assert view["refunds"][0]["status"] == "Refunded"
+    assert view["refunded_amount"] == 2000
+    assert time.monotonic() - started >= 4  # waited OutcomeTimeoutSeconds (5 s locally) first
+
+
+def test_early_webhook_still_completes(shop: Shop, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The refund webhook lands before the execution stores its task token."""
+    pid = captured(shop)
+    real_await = refund_service.task_await
+
+    def late_await(payment_id, refund_id, token, *, now, ports):
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and ports.store.get_refund(payment_id, refund_id).state.value != "Refunded":
+            time.sleep(0.05)
+        return real_await(payment_id, refund_id, token, now=now, ports=ports)
+
+    monkeypatch.setattr(refund_service, "task_await", late_await)
+    started = time.monotonic()
+    assert shop.refund(pid, 1500).status_code == 202
+    shop.stack.drain(timeout=60)
+    assert shop.get(pid)["refunds"][0]["status"] == "Refunded"
+    assert time.monotonic() - started < 4  # completed by the await task itself, not by the timeout
+
+
+def test_concurrent_partials_never_exceed_the_capture(any_shop: Shop) -> None:
+    shop = any_shop
+    pid = captured(shop)
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        answers = list(pool.map(lambda _: shop.refund(pid, 1000), range(20)))
+    codes = sorted(a.status_code for a in answers)
+    accepted = codes.count(202)
+    assert accepted == 12, codes
+    assert set(codes) <= {202, 409, 422}
+    shop.stack.drain(timeout=90)
+    view = shop.get(pid)
+    assert view["refunded_amount"] == 12000
+    assert sum(a.amount for a in checkout_refunds(shop, pid)) == 12000
+    assert shop.item(pid)["refundable_amount"] == 500
