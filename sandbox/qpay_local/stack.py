@@ -26,6 +26,7 @@ from botocore.credentials import Credentials
 from qpay_local import moto_atomic, sfn
 from qpay_local.apigw import Cors, Gateway, GatewayConfig
 from qpay_local.ddb_local import DynamoDBLocal
+from qpay_local.eventbus import EventTap
 from qpay_local.httpserver import ServerThread, check_free
 from qpay_local.keys import LocalCredentials, LocalKeys
 from qpay_local.moto_world import MotoServer, client, create_table
@@ -126,6 +127,9 @@ class LocalStack:
         self.queue_urls: dict[str, str] = {}
         self.state_machine_arns: dict[str, str] = {}
         self.secret_arns: dict[str, str] = {}
+        self.event_bus_names: dict[str, str] = {}
+        self.topic_arns: dict[str, str] = {}
+        self.event_tap: EventTap | None = None
         self.runtime: Runtime | None = None
         self.gateway: Gateway | None = None
         self.consumers: list[StreamConsumer] = []
@@ -439,6 +443,26 @@ class LocalStack:
             attrs[f"{logical_id}.QueueUrl"] = url
             self.queue_urls[logical_id] = url
 
+        buses = t.of_type("AWS::Events::EventBus")
+        if buses:
+            self.event_tap = EventTap(self.client("events"), sqs)
+            self.extra_apps["/_local/events"] = self.event_tap.wsgi
+        for logical_id, res in buses.items():
+            assert self.event_tap is not None
+            name = str(resolver.resolve(res.get("Properties", {}).get("Name", f"{self.stack_name}-{logical_id}")))
+            refs[logical_id] = name
+            attrs[f"{logical_id}.Arn"] = self.event_tap.create_bus(name)
+            attrs[f"{logical_id}.Name"] = name
+            self.event_bus_names[logical_id] = name
+
+        sns = self.client("sns")
+        for logical_id, res in t.of_type("AWS::SNS::Topic").items():
+            name = str(resolver.resolve(res.get("Properties", {}).get("TopicName", f"{self.stack_name}-{logical_id}")))
+            arn = sns.create_topic(Name=name)["TopicArn"]
+            refs[logical_id] = arn
+            attrs[f"{logical_id}.TopicArn"] = arn
+            self.topic_arns[logical_id] = arn
+
         lam = self.client("lambda")
         iam = self.client("iam")
         self._functions: dict[str, LocalFunction] = {}
@@ -613,11 +637,17 @@ class LocalStack:
             out[f"State machine {logical_id}"] = arn
         for logical_id, url in self.queue_urls.items():
             out[f"Queue {logical_id}"] = url
+        for logical_id, name in self.event_bus_names.items():
+            out[f"Event bus {logical_id}"] = f"{name} (events shown at {self.api_url}/_local/events)"
         return out
 
 
 def _reset_product() -> None:
-    """Clear the product's cached settings and clients (it reads its configuration once)."""
+    """Clear the product's cached settings and clients (it reads its configuration once), and boto3's
+    default session, which caches the credentials it first resolved from the environment."""
+    import boto3  # noqa: PLC0415
+
+    boto3.DEFAULT_SESSION = None
     with contextlib.suppress(ImportError):
         from qpay import deps  # noqa: PLC0415
 

