@@ -14,7 +14,6 @@ Per consumer (a ``Type: DynamoDB`` event of a function in the template) and per 
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 import threading
@@ -25,8 +24,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from qpay.ops.stream_records import TTL_IDENTITY, to_lambda_record
 from qpay_local.filters import matches_any, parse_filters
-from qpay_local.ttl import TTL_IDENTITY, TtlMarks
+from qpay_local.ttl import TtlMarks
 
 log = logging.getLogger("qpay_local.streams")
 
@@ -75,19 +75,6 @@ class ConsumerConfig:
         )
 
 
-def _lambda_attr(value: Any) -> Any:
-    """boto3 gives binary attributes as bytes; Lambda's JSON event has them base64-encoded."""
-    if isinstance(value, bytes | bytearray):
-        return base64.b64encode(bytes(value)).decode("ascii")
-    if isinstance(value, dict):
-        return {k: _lambda_attr(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_lambda_attr(v) for v in value]
-    if isinstance(value, set):
-        return [_lambda_attr(v) for v in sorted(value)]
-    return value
-
-
 def shape_record(
     raw: dict[str, Any],
     *,
@@ -96,38 +83,13 @@ def shape_record(
     ttl_marks: TtlMarks | None = None,
     ttl_attribute: str | None = None,
 ) -> dict[str, Any]:
-    """A ``GetRecords`` record (as boto3 returns it) → the record Lambda delivers."""
-    ddb_in = raw.get("dynamodb", {})
-    created = ddb_in.get("ApproximateCreationDateTime")
-    if isinstance(created, datetime):
-        created_num: int | float = int(created.timestamp())
-    elif isinstance(created, int | float):
-        created_num = int(created)
-    else:
-        created_num = int(time.time())
-    out_ddb: dict[str, Any] = {"ApproximateCreationDateTime": created_num}
-    for key in ("Keys", "NewImage", "OldImage"):
-        if key in ddb_in:
-            out_ddb[key] = _lambda_attr(ddb_in[key])
-    out_ddb["SequenceNumber"] = str(ddb_in.get("SequenceNumber", ""))
-    out_ddb["SizeBytes"] = int(ddb_in.get("SizeBytes", 0))
-    out_ddb["StreamViewType"] = ddb_in.get("StreamViewType", "")
-    record: dict[str, Any] = {
-        "eventID": raw.get("eventID", uuid.uuid4().hex),
-        "eventName": raw.get("eventName"),
-        "eventVersion": "1.1",
-        "eventSource": "aws:dynamodb",
-        "awsRegion": region,
-        "dynamodb": out_ddb,
-        "eventSourceARN": stream_arn,
-    }
-    identity = raw.get("userIdentity")
-    if identity:  # DynamoDB Local (and AWS via boto3): PrincipalId/Type → principalId/type
-        record["userIdentity"] = {
-            "type": identity.get("Type", identity.get("type")),
-            "principalId": identity.get("PrincipalId", identity.get("principalId")),
-        }
-    elif record["eventName"] == "REMOVE" and ttl_marks is not None:
+    """A ``GetRecords`` record (as boto3 returns it) → the record Lambda delivers (the product's own
+    conversion, shared with its redrive command). moto gives TTL removals no ``userIdentity``: the
+    sweeper's marks add the service identity to exactly the removals it made."""
+    record = to_lambda_record(raw, stream_arn=stream_arn, region=region)
+    record["awsRegion"] = region
+    if "userIdentity" not in record and record["eventName"] == "REMOVE" and ttl_marks is not None:
+        out_ddb = record["dynamodb"]
         old = out_ddb.get("OldImage", {})
         ttl_value = old.get(ttl_attribute, {}).get("N") if ttl_attribute else None
         if ttl_marks.claim(out_ddb.get("Keys", {}), ttl_value):

@@ -18,7 +18,6 @@ from typing import Any
 log = logging.getLogger("qpay_local.ttl")
 
 FIVE_YEARS_S = 5 * 365 * 24 * 3600
-TTL_IDENTITY = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
 
 
 def _key(keys: dict[str, Any]) -> str:

@@ -6,10 +6,10 @@ import json
 
 import pytest
 
+from qpay.ops.stream_records import TTL_IDENTITY
 from qpay_local.filters import matches, matches_any, parse_filters
 from qpay_local.stack import DEFAULT_TEMPLATE
 from qpay_local.template import Template
-from qpay_local.ttl import TTL_IDENTITY
 
 EVENT = {
     "eventName": "REMOVE",

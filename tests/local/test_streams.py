@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
+from qpay.ops.stream_records import TTL_IDENTITY
 from qpay_local.moto_world import create_table
 from qpay_local.streams import ConsumerConfig, StreamConsumer, shape_record
-from qpay_local.ttl import TTL_IDENTITY, TtlMarks, TtlSweeper
+from qpay_local.ttl import TtlMarks, TtlSweeper
 
 PROPS = {
     "BillingMode": "PAY_PER_REQUEST",

@@ -8,6 +8,8 @@ attributes, and ``userIdentity`` with lowercase keys (``principalId``/``type``) 
 from __future__ import annotations
 
 import base64
+import time
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -31,17 +33,21 @@ def to_lambda_record(raw: dict[str, Any], *, stream_arn: str, region: str) -> di
     created = src.get("ApproximateCreationDateTime")
     if isinstance(created, datetime):
         created = int(created.timestamp())
+    elif isinstance(created, int | float):
+        created = int(created)
+    else:
+        created = int(time.time())
     out: dict[str, Any] = {"ApproximateCreationDateTime": created}
     for key in ("Keys", "NewImage", "OldImage"):
         if key in src:
             out[key] = _attr(src[key])
-    for key in ("SequenceNumber", "SizeBytes", "StreamViewType"):
-        if key in src:
-            out[key] = src[key]
+    out["SequenceNumber"] = str(src.get("SequenceNumber", ""))
+    out["SizeBytes"] = int(src.get("SizeBytes", 0))
+    out["StreamViewType"] = src.get("StreamViewType", "")
     record: dict[str, Any] = {
-        "eventID": raw.get("eventID"),
+        "eventID": raw.get("eventID") or uuid.uuid4().hex,
         "eventName": raw.get("eventName"),
-        "eventVersion": raw.get("eventVersion", "1.1"),
+        "eventVersion": "1.1",
         "eventSource": "aws:dynamodb",
         "awsRegion": raw.get("awsRegion", region),
         "dynamodb": out,
