@@ -92,8 +92,6 @@ class _PrefixFallback:
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "") or ""
-        if not path and environ.get("SCRIPT_NAME"):
-            environ["PATH_INFO"] = path = "/"  # "/shop" itself is the order form (no redirect to "/shop/")
         if (
             self.prefix
             and not environ.get("SCRIPT_NAME")
@@ -101,6 +99,8 @@ class _PrefixFallback:
         ):
             environ["SCRIPT_NAME"] = self.prefix
             environ["PATH_INFO"] = path[len(self.prefix) :]
+        if not environ.get("PATH_INFO") and environ.get("SCRIPT_NAME"):
+            environ["PATH_INFO"] = "/"  # "/shop" itself is the order form (no redirect to "/shop/")
         return self.app.wsgi_app(environ, start_response)
 
 

@@ -78,6 +78,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PortInUseError as exc:
         print(f"qpay_local: {exc.strerror}; pick another with --api-port/--sim-port/--moto-port", file=sys.stderr)
         return 2
+    from demo_shop import create_app  # noqa: PLC0415 - the demo storefront, served at /shop
+
+    stack.mount(
+        "/shop",
+        create_app(
+            api_url=stack.api_url,
+            order_token_key=stack.keys.order_token_key,
+            credentials=stack.credentials,
+            region=stack.region,
+        ),
+    )
     try:
         _print_banner(stack)
         while not stop.wait(0.5):
@@ -96,6 +107,7 @@ def _print_banner(stack: Any) -> None:
     width = max(len(k) for k in info)
     lines = ["", "QPay local stack is up (Ctrl-C to stop)", ""]
     lines += [f"  {k.ljust(width)}  {v}" for k, v in info.items()]
+    lines += ["", f"  Demo storefront: {stack.api_url}/shop"]
     c = stack.credentials
     lines += [
         "",

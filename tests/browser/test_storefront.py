@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,6 +28,16 @@ def future_expiry() -> str:
     return f"{now.month:02d}/{(now.year + 2) % 100:02d}"
 
 
+def wait_for_status(api_url: str, payment_id: str, status: str, timeout_s: float = SETTLE_MS / 1000) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        doc: dict[str, Any] = httpx.get(f"{api_url}/payments/{payment_id}").json()
+        if doc.get("status") == status or time.monotonic() > deadline:
+            assert doc.get("status") == status, doc
+            return doc
+        time.sleep(0.1)
+
+
 def expect(target: Any) -> Any:
     from playwright.sync_api import expect as _expect
 
@@ -41,7 +52,7 @@ def order(page: Any, shop_url: str, sim_url: str, *, amount: str = "125.00", des
     page.click("#pay-button")
     # The shop's page creates the payment from the browser and moves on to QPay at once.
     page.wait_for_url(f"{sim_url}/qpay-external/**")
-    reference = page.locator("#payment-reference").inner_text()
+    reference = str(page.locator("#payment-reference").inner_text())
     assert re.fullmatch(r"ORD-[A-Z0-9]{10}", reference), reference
     return reference
 
@@ -135,8 +146,10 @@ def test_unsigned_refund_is_forbidden(stack: LocalStack) -> None:
     assert created.status_code == 201, created.text
     payment_id = created.json()["id"]
     assert stack.sim is not None
-    stack.sim.pay(created.json()["redirect_url"].split("pun=")[1], card=SUCCESS_CARD, expiry=future_expiry(), pin=SUCCESS_PIN)
-    stack.drain()
+    stack.sim.pay(
+        created.json()["redirect_url"].split("pun=")[1], card=SUCCESS_CARD, expiry=future_expiry(), pin=SUCCESS_PIN
+    )
+    wait_for_status(stack.api_url, payment_id, "Captured")
 
     url = f"{stack.api_url}/payments/{payment_id}/refunds"
     unsigned = httpx.post(url, json={"amount": 1000}, headers={"Idempotency-Key": "unsigned-1"})

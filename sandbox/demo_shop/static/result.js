@@ -93,12 +93,21 @@
     $("refundable").textContent = canRefund ? "(up to " + money(left, doc.currency) + ")" : "";
   }
 
+  function fetchWithTimeout(url, options, ms) {
+    // A poll that hangs must not freeze the page: give up after `ms` and try again on the next tick.
+    if (typeof AbortController === "undefined") return fetch(url, options);
+    var controller = new AbortController();
+    var t = setTimeout(function () { controller.abort(); }, ms);
+    options.signal = controller.signal;
+    return fetch(url, options).finally(function () { clearTimeout(t); });
+  }
+
   function poll() {
     timer = null;
-    fetch(apiUrl + "/payments/" + encodeURIComponent(paymentId), {
+    fetchWithTimeout(apiUrl + "/payments/" + encodeURIComponent(paymentId), {
       headers: { "Accept": "application/json" },
       cache: "no-store"
-    })
+    }, 5000)
       .then(function (response) {
         return response.json().catch(function () { return null; }).then(function (doc) {
           return { status: response.status, ok: response.ok, doc: doc };
