@@ -9,7 +9,7 @@ export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
 .PHONY: run test lint fmt bench load deps sysdeps replay openapi validate clean
 
 run: deps sysdeps ## the whole local stack: API :3000, Checkout.com simulator :3001
-	PYTHONPATH=sandbox $(PY) -m qpay_local run $(ARGS)
+	PYTHONPATH=functions:sandbox $(PY) -m qpay_local run $(ARGS)
 
 test: deps sysdeps ## every test (unit, handlers, simulator, local stack, browser, reliability)
 	$(PY) -m pytest $(ARGS)
@@ -31,7 +31,7 @@ load: deps ## opt-in load run through the local stack (this machine, not AWS)
 	PYTHONPATH=functions:sandbox:. $(PY) -m qpay_bench.load $(ARGS)
 
 replay: deps ## make replay ARGS="events/webhooks [--url http://127.0.0.1:3000 --key ...]"
-	PYTHONPATH=sandbox $(PY) -m qpay_local.replay $(ARGS)
+	PYTHONPATH=functions:sandbox $(PY) -m qpay_local.replay $(ARGS)
 
 openapi: deps ## regenerate openapi.json from the API models
 	PYTHONPATH=functions $(PY) -m qpay.api.openapi > openapi.json
