@@ -64,11 +64,23 @@ def stepfunctions() -> Any:
     )
 
 
+@cache
+def events() -> Any:
+    """EventBridge (order events from the outbox consumer)."""
+    import boto3  # noqa: PLC0415
+    from botocore.config import Config  # noqa: PLC0415
+
+    return boto3.client(
+        "events",
+        config=Config(connect_timeout=1, read_timeout=3, retries={"mode": "standard", "total_max_attempts": 3}),
+    )
+
+
 def reset() -> None:
     """Forget every cached adapter and setting (tests and the local stack after changing env)."""
     from aws_lambda_powertools.utilities import parameters  # noqa: PLC0415
 
     get_settings.cache_clear()
-    for fn in (dynamodb, store, checkout, stepfunctions):
+    for fn in (dynamodb, store, checkout, stepfunctions, events):
         fn.cache_clear()
     parameters.clear_caches()  # type: ignore[no-untyped-call]

@@ -42,6 +42,14 @@ class Settings(BaseModel):
 
     refund_state_machine_arn: str | None = None
 
+    order_events_bus_name: str | None = Field(default=None, description="EventBridge bus for order events")
+    order_events_source: str = "qpay.payments"
+    reconcile_window_days: int = Field(default=3, ge=1, le=35, description="payments changed in the last N days")
+    reconcile_max_payments: int = Field(default=2000, ge=1, description="bound per run; the report says if cut")
+    reconcile_open_refund_grace_s: int = Field(
+        default=6 * 3600, ge=0, description="leave younger open refunds to their workflow"
+    )
+
     @field_validator("checkout_base_url", "public_base_url")
     @classmethod
     def _no_trailing_slash(cls, value: str | None) -> str | None:

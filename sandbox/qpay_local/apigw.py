@@ -362,7 +362,13 @@ def build_event(  # noqa: PLR0915 - one flat mapping, easier to compare with the
                 textual = True
             except UnicodeDecodeError:
                 textual = False
-        event["body"] = body.decode("utf-8") if textual else base64.b64encode(body).decode("ascii")
+        text = ""
+        if textual:
+            try:
+                text = body.decode("utf-8")
+            except UnicodeDecodeError:
+                textual = False  # API Gateway base64-encodes what is not valid UTF-8
+        event["body"] = text if textual else base64.b64encode(body).decode("ascii")
         event["isBase64Encoded"] = not textual
     else:
         event["isBase64Encoded"] = False

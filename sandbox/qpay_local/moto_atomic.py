@@ -47,3 +47,36 @@ def install() -> None:
             return locked
 
         setattr(DynamoDBBackend, name, wrap(method))
+    _keep_stream_on_rollback(DynamoDBBackend)
+
+
+def _keep_stream_on_rollback(backend_cls: Any) -> None:
+    """A cancelled transaction makes moto put back deep copies of its tables, stream shard included:
+    every stream reader's iterator then points at an orphaned shard and sees no record again. Put the
+    live shard back on the restored table (without the records of the cancelled writes), as DynamoDB
+    has one stream whatever a transaction does."""
+    method = backend_cls.transact_write_items
+    if getattr(method, "_qpay_stream_kept", False):
+        return
+
+    @functools.wraps(method)
+    def kept(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with _LOCK:
+            shards = {
+                name: (table.stream_shard, len(table.stream_shard.items))
+                for name, table in self.tables.items()
+                if getattr(table, "stream_shard", None) is not None
+            }
+            try:
+                return method(self, *args, **kwargs)
+            finally:
+                for name, (shard, count) in shards.items():
+                    table = self.tables.get(name)
+                    if table is not None and table.stream_shard is not shard:
+                        del shard.items[count:]
+                        shard.table = table
+                        table.stream_shard = shard
+
+    kept._qpay_atomic = True  # type: ignore[attr-defined]
+    kept._qpay_stream_kept = True  # type: ignore[attr-defined]
+    backend_cls.transact_write_items = kept

@@ -590,7 +590,7 @@ class LocalStack:
                 cfg,
                 self.invoke,
                 region=self.region,
-                ttl_marks=None if self.use_ddb_local else self.ttl_marks,
+                ttl_marks=None if self.use_ddb_local else self.ttl_marks.reader(),
                 ttl_attribute=ttl_tables.get(table_logical or ""),
                 poll_interval_s=self.stream_poll_interval_s,
             )

@@ -30,13 +30,30 @@ class TtlMarks:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._marks: dict[tuple[str, str | None], int] = {}
+        self._readers: list[TtlMarks] = []
+
+    def reader(self) -> TtlMarks:
+        """Marks for one more stream reader: like DynamoDB, every reader of the stream sees a TTL
+        deletion's identity (each reader claims it once). Marks added here reach every reader."""
+        child = TtlMarks()
+        with self._lock:
+            self._readers.append(child)
+        return child
 
     def add(self, keys: dict[str, Any], ttl_value: str | None) -> None:
+        if self._readers:
+            for r in self._readers:
+                r.add(keys, ttl_value)
+            return
         with self._lock:
             k = (_key(keys), ttl_value)
             self._marks[k] = self._marks.get(k, 0) + 1
 
     def discard(self, keys: dict[str, Any], ttl_value: str | None) -> None:
+        if self._readers:
+            for r in self._readers:
+                r.discard(keys, ttl_value)
+            return
         with self._lock:
             k = (_key(keys), ttl_value)
             if self._marks.get(k, 0) <= 1:

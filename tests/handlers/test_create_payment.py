@@ -136,3 +136,30 @@ def test_checkout_4xx_is_502_with_its_codes(aws, sim, monkeypatch) -> None:
 
 def test_table_name_is_the_test_table(aws) -> None:
     assert aws.env["TABLE_NAME"] == TABLE
+
+
+def test_create_that_died_after_checkout_accepted_is_recovered_by_the_retry(aws, sim) -> None:
+    """Checkout accepted, our response was lost, and a webhook stored Checkout's id meanwhile:
+    the retry with the same key finishes the payment instead of answering 409 forever."""
+    from tests.conftest import invoke_webhook
+    from tests.support.webhooks import notification
+
+    sim.faults.fail_next(1, status="accept_then_timeout")
+    sim.faults.fail_next(5, status=503)
+    from qpay import deps
+
+    deps.store()  # the intent survives if the abort finds Checkout's id already stored
+    original_abort = deps.store().abort_create
+
+    def webhook_first(payment):
+        [cko] = sim.payments.values()
+        invoke_webhook(notification("payment_pending", cko_payment_id=cko.id, payment_id=payment.id))
+        return original_abort(payment)
+
+    deps.store().abort_create = webhook_first
+    assert invoke_create(create_body(), idem="key-recover")["statusCode"] == 503
+    sim.faults.reset()
+    retry = invoke_create(create_body(), idem="key-recover")
+    assert retry["statusCode"] == 201
+    assert body_of(retry)["redirect_url"].startswith(sim.base_url)
+    assert len(sim.payments) == 1

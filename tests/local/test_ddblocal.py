@@ -22,7 +22,7 @@ def test_stack_on_dynamodb_local_creates_the_table_and_streams():
         assert t["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
         stack.dynamodb.put_item(TableName=stack.table_name, Item={"pk": {"S": "PAYMENT#x"}, "sk": {"S": "TIMER"}})
         stack.dynamodb.delete_item(TableName=stack.table_name, Key={"pk": {"S": "PAYMENT#x"}, "sk": {"S": "TIMER"}})
-        (consumer,) = stack.consumers
+        consumer = next(c for c in stack.consumers if c.config.function == "ExpiryFunction")
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and not consumer.delivered:
             time.sleep(0.05)

@@ -5,8 +5,9 @@ from typing import Any
 
 import httpx
 import pytest
-from cko_sim import SimConfig, Simulator
 from simhelpers import AUTH, WEBHOOK_KEY, Sink
+
+from cko_sim import SimConfig, Simulator
 
 
 @pytest.fixture

@@ -24,8 +24,9 @@ from checkout_sdk.environment import Environment
 from checkout_sdk.exception import CheckoutApiException
 from checkout_sdk.payments.payment_apm import RequestQPaySource
 from checkout_sdk.payments.payments import PaymentRequest, RefundRequest
-from cko_sim import SimConfig, Simulator
 from simhelpers import SECRET_KEY
+
+from cko_sim import SimConfig, Simulator
 
 SANDBOX_KEY = os.environ.get("CKO_SANDBOX_SECRET_KEY")
 SANDBOX_CHANNEL = os.environ.get("CKO_SANDBOX_PROCESSING_CHANNEL_ID")

@@ -10,8 +10,9 @@ import sys
 from pathlib import Path
 
 import httpx
-from cko_sim import Simulator
 from simhelpers import create
+
+from cko_sim import Simulator
 
 SANDBOX = Path(__file__).resolve().parents[2] / "sandbox"
 

@@ -6,8 +6,9 @@ import re
 
 import httpx
 import pytest
-from cko_sim import Simulator
 from simhelpers import AUTH, NATIONAL_ID, SECRET_KEY, create, qpay_body
+
+from cko_sim import Simulator
 
 ID_RE = r"[a-z2-7]{26}"
 

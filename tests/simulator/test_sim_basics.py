@@ -10,8 +10,9 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 from checkout_sdk.default_sdk import StaticKeys
-from cko_sim import Clock, SimConfig, Simulator, append_query, ids
 from simhelpers import AUTH, NATIONAL_ID, Sink, create
+
+from cko_sim import Clock, SimConfig, Simulator, append_query, ids
 
 
 @pytest.mark.parametrize("prefix", ["pay", "act", "evt", "sid", "cus"])

@@ -6,9 +6,10 @@ import time
 
 import httpx
 import pytest
-from cko_sim import SimulatedConnectionDrop, Simulator
 from simhelpers import AUTH, create, qpay_body
 from werkzeug.test import Client
+
+from cko_sim import SimulatedConnectionDrop, Simulator
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 429])

@@ -8,9 +8,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from simhelpers import NATIONAL_ID, create, qpay_body
+
 from cko_sim import Clock, SimConfig, Simulator
 from cko_sim.cards import decide
-from simhelpers import NATIONAL_ID, create, qpay_body
 
 
 def _page_url(created: dict) -> str:

@@ -6,8 +6,9 @@ import threading
 
 import httpx
 import pytest
-from cko_sim import Simulator
 from simhelpers import AUTH, create, qpay_body
+
+from cko_sim import Simulator
 
 
 def _post(client: httpx.Client, key: str, **overrides) -> httpx.Response:

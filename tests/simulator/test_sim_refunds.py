@@ -6,8 +6,9 @@ import re
 
 import httpx
 import pytest
-from cko_sim import Simulator
 from simhelpers import create
+
+from cko_sim import Simulator
 
 
 @pytest.fixture

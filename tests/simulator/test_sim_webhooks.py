@@ -10,8 +10,9 @@ import re
 
 import httpx
 import pytest
-from cko_sim import QPAY_EVENT_TYPES, Simulator, verify
 from simhelpers import NATIONAL_ID, WEBHOOK_KEY, Sink, create
+
+from cko_sim import QPAY_EVENT_TYPES, Simulator, verify
 
 ISO_Z = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z"
 

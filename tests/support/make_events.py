@@ -156,15 +156,15 @@ def webhook_events() -> dict[str, dict[str, Any]]:
                 headers={"cko-signature": sign(raw), "user-agent": "Checkout.com-webhooks"},
             )
         )
-    bad = encode(
-        notification(
-            "payment_captured",
-            cko_payment_id=CKO_ID,
-            payment_id=PAYMENT_ID,
-            event_id="evt_" + _pad("fixturebadsig"),
-            action_id="act_" + _pad("fixturebadsig"),
-        )
+    bad_doc = notification(
+        "payment_captured",
+        cko_payment_id=CKO_ID,
+        payment_id=PAYMENT_ID,
+        event_id="evt_" + _pad("fixturebadsig"),
+        action_id="act_" + _pad("fixturebadsig"),
     )
+    bad_doc["created_on"] = EVENT_TIME
+    bad = encode(bad_doc)
     out["WebhookFunction/bad-signature.json"] = _fixed(
         http_event("POST", "/webhooks/checkout", raw_body=bad, headers={"cko-signature": sign(bad, "not-the-key")})
     )
@@ -224,6 +224,98 @@ def stream_events() -> dict[str, dict[str, Any]]:
     }
 
 
+def _payment_image(stage: str, *, version: int, captured: int = 0, refunded: int = 0, **extra: Any) -> dict[str, Any]:
+    from qpay.adapters.dynamo import to_ddb
+
+    item = {
+        "pk": f"PAYMENT#{PAYMENT_ID}",
+        "sk": "PAYMENT",
+        "kind": "payment",
+        "id": PAYMENT_ID,
+        "reference": "ORD-FIXTURE-1",
+        "amount": 12500,
+        "currency": "QAR",
+        "description": "Order ORD-FIXTURE-1",
+        "language": "en",
+        "quantity": 1,
+        "stage": stage,
+        "cko_id": CKO_ID,
+        "captured_amount": captured,
+        "refunded_amount": refunded,
+        "refundable_amount": captured - refunded,
+        "version": version,
+        "created_at": 1795600000,
+        "updated_at": 1795600800,
+        "changed_day": "2026-11-25",
+        "deadline": 1795601200,
+        "attention": False,
+        "metadata": {"order": "1"},
+        **extra,
+    }
+    return to_ddb(item)
+
+
+def _refund_image(state: str, **extra: Any) -> dict[str, Any]:
+    from qpay.adapters.dynamo import to_ddb
+
+    item = {
+        "pk": f"PAYMENT#{PAYMENT_ID}",
+        "sk": f"REFUND#{REFUND_ID}",
+        "kind": "refund",
+        "id": REFUND_ID,
+        "payment_id": PAYMENT_ID,
+        "amount": 2500,
+        "state": state,
+        "reference": "RMA-77",
+        "reason": "one item returned",
+        "requested_by": "arn:aws:iam::123456789012:user/merchant-backoffice",
+        "created_at": 1795600000,
+        "updated_at": 1795600800,
+        **extra,
+    }
+    return to_ddb(item)
+
+
+def _modify(seq: int, sk: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    record = _record(seq, "MODIFY", sk, ttl=False, old=old)
+    record["dynamodb"]["NewImage"] = new
+    return record
+
+
+def outbox_events() -> dict[str, dict[str, Any]]:
+    captured = _modify(
+        11,
+        "PAYMENT",
+        _payment_image("Capture Pending", version=3),
+        _payment_image("Captured", version=4, captured=12500, last_event="payment_captured"),
+    )
+    refunded = [
+        _modify(
+            12,
+            "PAYMENT",
+            _payment_image("Captured", version=5, captured=12500),
+            _payment_image("Captured", version=6, captured=12500, refunded=2500),
+        ),
+        _modify(
+            13,
+            f"REFUND#{REFUND_ID}",
+            _refund_image("Pending", action_id="act_" + _pad("fixturerefundaction")),
+            _refund_image("Refunded", action_id="act_" + _pad("fixturerefundaction")),
+        ),
+    ]
+    rearmed = _modify(
+        14,
+        "PAYMENT",
+        _payment_image("Pending", version=2, expiry_attempts=0),
+        _payment_image("Pending", version=2, expiry_attempts=1, deadline=1795601500),
+    )
+    return {
+        "OutboxFunction/payment-captured.json": {"Records": [captured]},
+        "OutboxFunction/refund-succeeded.json": {"Records": refunded},
+        "OutboxFunction/timer-rearmed.json": {"Records": [rearmed]},
+    }
+
+
 def task_events() -> dict[str, dict[str, Any]]:
     base = {"payment_id": PAYMENT_ID, "refund_id": REFUND_ID}
     token = "AQCEAAAAKgAAAAMAAAAAAAAAAfixtureTaskToken000000000000000000"
@@ -260,12 +352,22 @@ def schedule_events() -> dict[str, dict[str, Any]]:
             "region": "me-central-1",
             "resources": ["arn:aws:scheduler:me-central-1:123456789012:schedule/default/qpay-sweep"],
             "detail": {},
-        }
+        },
+        # EventBridge Scheduler (ScheduleV2) sends the target's Input: none set, so {}
+        "ReconcileFunction/scheduled.json": {},
+        "ReconcileFunction/window.json": {"days": 1},
     }
 
 
 def all_events() -> dict[str, dict[str, Any]]:
-    return {**api_events(), **webhook_events(), **stream_events(), **task_events(), **schedule_events()}
+    return {
+        **api_events(),
+        **webhook_events(),
+        **stream_events(),
+        **outbox_events(),
+        **task_events(),
+        **schedule_events(),
+    }
 
 
 def main() -> None:

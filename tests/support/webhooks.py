@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import secrets
+import time
 from typing import Any
 
 from tests.support.keys import WEBHOOK_SIGNING_KEY
@@ -34,7 +35,7 @@ def notification(
         "id": event_id or cko_id("evt_"),
         "type": event_type,
         "version": "1.0.33",
-        "created_on": "2026-11-25T10:00:00.000Z",
+        "created_on": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
         "data": {
             "id": cko_payment_id,
             "action_id": action_id or cko_id("act_"),

@@ -37,7 +37,10 @@ def test_template_passes_cfn_lint() -> None:
 
 def test_refund_asl_is_valid_after_substitution() -> None:
     props = template()["Resources"]["RefundStateMachine"]["Properties"]
-    subs = {k: (v if not isinstance(v, dict) else "arn:aws:lambda:me-central-1:123456789012:function:refund-tasks") for k, v in props["DefinitionSubstitutions"].items()}
+    subs = {
+        k: (v if not isinstance(v, dict) else "arn:aws:lambda:me-central-1:123456789012:function:refund-tasks")
+        for k, v in props["DefinitionSubstitutions"].items()
+    }
     subs["OutcomeTimeoutSeconds"] = 3600
     definition = json.loads(render_definition(ROOT / props["DefinitionUri"], subs))
     assert Linter.validate(definition) == []

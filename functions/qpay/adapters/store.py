@@ -16,6 +16,7 @@ Items (``pk`` / ``sk``):
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
@@ -32,6 +33,14 @@ TIMER_SK = "TIMER"
 PENDING_INDEX = "pending-by-deadline"
 PENDING_PK = "PENDING"
 TTL_ATTRIBUTE = "expires_at_epoch"
+CHANGED_INDEX = "changed-by-day"
+CUSTOMER_SK = "CUSTOMER"
+DEFAULT_CUSTOMER_RETENTION_S = 30 * 86400
+
+
+def change_day(epoch: int) -> str:
+    """The ``changed_day`` partition of the changed-by-day index (UTC date of the last change)."""
+    return time.strftime("%Y-%m-%d", time.gmtime(epoch))
 
 
 def payment_pk(payment_id: str) -> str:
@@ -79,11 +88,17 @@ class PaymentStore:
         self._table = table
 
     # ---------------------------------------------------------------- create
-    def begin_create(self, payment: Payment, *, timer_at: int, now: int) -> None:
-        """Write the payment intent, claim its order reference and arm its expiry timer, atomically."""
-        self._begin_create(payment, timer_at=timer_at, now=now, previous_owner=None)
+    def begin_create(self, payment: Payment, *, timer_at: int, now: int, customer_until: int | None = None) -> None:
+        """Write the payment intent, claim its order reference and arm its expiry timer, atomically.
 
-    def _begin_create(self, payment: Payment, *, timer_at: int, now: int, previous_owner: str | None) -> None:
+        The customer's name and email (if any) go to a separate ``CUSTOMER`` item that carries the TTL
+        attribute (``customer_until``, default 30 days): DynamoDB deletes it, the payment stays."""
+        until = customer_until if customer_until is not None else now + DEFAULT_CUSTOMER_RETENTION_S
+        self._begin_create(payment, timer_at=timer_at, now=now, previous_owner=None, customer_until=until)
+
+    def _begin_create(
+        self, payment: Payment, *, timer_at: int, now: int, previous_owner: str | None, customer_until: int
+    ) -> None:
         items: list[dict[str, Any]] = [
             {
                 "Put": {
@@ -129,6 +144,11 @@ class PaymentStore:
                     }
                 }
             )
+        if payment.customer:  # last: no condition, so the indexes of the checks above stay put
+            customer = {k: v for k, v in payment.customer.items() if k in ("name", "email") and v}
+            item: dict[str, Any] = {"pk": payment_pk(payment.id), "sk": CUSTOMER_SK, "kind": "customer", **customer}
+            item[TTL_ATTRIBUTE] = customer_until
+            items.append({"Put": {"TableName": self._table, "Item": to_ddb(item)}})
         try:
             self._db.transact_write_items(TransactItems=items)
         except ClientError as exc:
@@ -149,10 +169,16 @@ class PaymentStore:
                     # the reference belongs to another payment: if that one is dead, take it over
                     old = self.get_payment(str(owner))
                     if old is None or old.stage in DEAD_STAGES:
-                        self._begin_create(payment, timer_at=timer_at, now=now, previous_owner=str(owner))
+                        self._begin_create(
+                            payment,
+                            timer_at=timer_at,
+                            now=now,
+                            previous_owner=str(owner),
+                            customer_until=customer_until,
+                        )
                         return
                 raise ReferenceTaken(str(owner or "")) from None
-            if len(reasons) > 3 and _failed(reasons, 3):
+            if previous_owner and _failed(reasons, 3):
                 raise ReferenceTaken(str(previous_owner)) from None
             raise
 
@@ -160,13 +186,14 @@ class PaymentStore:
         response = self._db.update_item(
             TableName=self._table,
             Key=to_ddb({"pk": payment_pk(payment_id), "sk": PAYMENT_SK}),
-            UpdateExpression="SET cko_id = :c, redirect_url = :r, updated_at = :now "
+            UpdateExpression="SET cko_id = :c, redirect_url = :r, updated_at = :now, changed_day = :day "
             "ADD version :one REMOVE lease_until",
             ConditionExpression="attribute_exists(pk) AND (attribute_not_exists(cko_id) OR cko_id = :c)",
             ExpressionAttributeValues={
                 ":c": val(cko_id),
                 ":r": val(redirect_url),
                 ":now": val(now),
+                ":day": val(change_day(now)),
                 ":one": val(1),
             },
             ReturnValues="ALL_NEW",
@@ -195,6 +222,7 @@ class PaymentStore:
                         }
                     },
                     {"Delete": {"TableName": self._table, "Key": to_ddb({**key, "sk": TIMER_SK})}},
+                    {"Delete": {"TableName": self._table, "Key": to_ddb({**key, "sk": CUSTOMER_SK})}},
                 ]
             )
         except ClientError as exc:
@@ -262,6 +290,30 @@ class PaymentStore:
         ids = [str((from_ddb(i) or {})["id"]) for i in response.get("Items", [])]
         return ids, response.get("LastEvaluatedKey")
 
+    def changed_payments(
+        self, *, day: str, since: int, limit: int, start_key: dict[str, Any] | None = None
+    ) -> tuple[list[str], dict[str, Any] | None]:
+        """Ids of payments last changed on ``day`` (UTC) at or after ``since``, from the sparse
+        changed-by-day index (never a table scan). Paginated by the caller."""
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": CHANGED_INDEX,
+            "KeyConditionExpression": "changed_day = :d AND updated_at >= :since",
+            "ExpressionAttributeValues": {":d": val(day), ":since": val(since)},
+            "Limit": limit,
+        }
+        if start_key:
+            kwargs["ExclusiveStartKey"] = start_key
+        response = self._db.query(**kwargs)
+        ids = [str((from_ddb(i) or {})["pk"]).removeprefix("PAYMENT#") for i in response.get("Items", [])]
+        return ids, response.get("LastEvaluatedKey")
+
+    def put_report(self, day: str, report: dict[str, Any], *, now: int, retain_until: int) -> None:
+        """The reconciliation report of ``day`` (one item per day; a re-run overwrites it)."""
+        item = {"pk": f"REPORT#{day}", "sk": "REPORT", "kind": "report", "written_at": now, **report}
+        item[TTL_ATTRIBUTE] = retain_until
+        self._db.put_item(TableName=self._table, Item=to_ddb(item))
+
     # ---------------------------------------------------------------- transitions
     def apply_transition(
         self,
@@ -282,11 +334,12 @@ class PaymentStore:
             ":now": val(now),
             ":one": val(1),
             ":evt": val(event_type),
+            ":day": val(change_day(now)),
         }
         sources = sorted(rule.sources)
         for i, s in enumerate(sources):
             values[f":s{i}"] = val(s.value)
-        sets = ["#stage = :target", "updated_at = :now", "last_event = :evt"]
+        sets = ["#stage = :target", "updated_at = :now", "changed_day = :day", "last_event = :evt"]
         if cko_id:
             sets.append("cko_id = if_not_exists(cko_id, :cko)")
             values[":cko"] = val(cko_id)
@@ -394,7 +447,7 @@ class PaymentStore:
                             "amount": amount,
                             "refund_id": refund_id,
                             "applied_at": now,
-                            TTL_ATTRIBUTE: retain_until,
+                            # no TTL: this is the money ledger; a replayed outcome must always be a duplicate
                         }
                     ),
                     "ConditionExpression": "attribute_not_exists(pk)",
@@ -403,11 +456,12 @@ class PaymentStore:
         ]
         if approved:
             delta_refundable = 0 if ours else -amount
-            expr = "SET updated_at = :now ADD refunded_amount :amt, refundable_amount :dr, version :one"
+            expr = "SET updated_at = :now, changed_day = :day ADD refunded_amount :amt, refundable_amount :dr, version :one"
             values = {":now": val(now), ":amt": val(amount), ":dr": val(delta_refundable), ":one": val(1)}
         else:
-            expr = "SET updated_at = :now ADD refundable_amount :dr, version :one"
+            expr = "SET updated_at = :now, changed_day = :day ADD refundable_amount :dr, version :one"
             values = {":now": val(now), ":dr": val(amount if ours else 0), ":one": val(1)}
+        values[":day"] = val(change_day(now))
         items.append(
             {
                 "Update": {
@@ -469,12 +523,14 @@ class PaymentStore:
                         "Update": {
                             "TableName": self._table,
                             "Key": to_ddb({"pk": payment_pk(refund.payment_id), "sk": PAYMENT_SK}),
-                            "UpdateExpression": "SET updated_at = :now ADD refundable_amount :neg, version :one",
+                            "UpdateExpression": "SET updated_at = :now, changed_day = :day "
+                            "ADD refundable_amount :neg, version :one",
                             "ConditionExpression": "#stage = :captured AND refundable_amount >= :amt",
                             "ExpressionAttributeNames": {"#stage": "stage"},
                             "ExpressionAttributeValues": {
                                 ":now": val(now),
                                 ":neg": val(-refund.amount),
+                                ":day": val(change_day(now)),
                                 ":amt": val(refund.amount),
                                 ":one": val(1),
                                 ":captured": val(Stage.CAPTURED.value),
@@ -532,9 +588,11 @@ class PaymentStore:
                         "Update": {
                             "TableName": self._table,
                             "Key": to_ddb({"pk": pk, "sk": PAYMENT_SK}),
-                            "UpdateExpression": "SET updated_at = :now ADD refundable_amount :amt, version :one",
+                            "UpdateExpression": "SET updated_at = :now, changed_day = :day "
+                            "ADD refundable_amount :amt, version :one",
                             "ExpressionAttributeValues": {
                                 ":now": val(now),
+                                ":day": val(change_day(now)),
                                 ":amt": val(amount),
                                 ":one": val(1),
                             },
@@ -625,11 +683,16 @@ class PaymentStore:
                         "TableName": self._table,
                         "Key": to_ddb({"pk": payment_pk(payment_id), "sk": PAYMENT_SK}),
                         "UpdateExpression": "SET deadline = :at, pending_sk = :at, expiry_attempts = :n, "
-                        "updated_at = :now",
+                        "updated_at = :now, changed_day = :day",
                         # still open, and not re-armed for this attempt already (a redelivered record)
                         "ConditionExpression": "attribute_exists(pending_pk) AND "
                         "(attribute_not_exists(expiry_attempts) OR expiry_attempts < :n)",
-                        "ExpressionAttributeValues": {":at": val(at), ":n": val(attempt), ":now": val(now)},
+                        "ExpressionAttributeValues": {
+                            ":at": val(at),
+                            ":n": val(attempt),
+                            ":now": val(now),
+                            ":day": val(change_day(now)),
+                        },
                     }
                 },
             ]
@@ -641,9 +704,14 @@ class PaymentStore:
             self._db.update_item(
                 TableName=self._table,
                 Key=to_ddb({"pk": payment_pk(payment_id), "sk": PAYMENT_SK}),
-                UpdateExpression="SET attention = :t, attention_reason = :why, updated_at = :now",
+                UpdateExpression="SET attention = :t, attention_reason = :why, updated_at = :now, changed_day = :day",
                 ConditionExpression="attribute_exists(pending_pk) AND attention <> :t",
-                ExpressionAttributeValues={":t": val(True), ":why": val(reason), ":now": val(now)},
+                ExpressionAttributeValues={
+                    ":t": val(True),
+                    ":why": val(reason),
+                    ":now": val(now),
+                    ":day": val(change_day(now)),
+                },
             )
         except ClientError as exc:
             if error_code(exc) == "ConditionalCheckFailedException":
@@ -657,10 +725,10 @@ class PaymentStore:
         item = asdict(p)
         item["stage"] = p.stage.value
         item.update(pk=payment_pk(p.id), sk=PAYMENT_SK, kind="payment", attention=False)
+        item["changed_day"] = change_day(p.updated_at or p.created_at)
         if p.stage not in FINAL_STAGES:
             item.update(pending_pk=PENDING_PK, pending_sk=p.deadline)
-        if not p.customer:
-            item.pop("customer")
+        item.pop("customer")  # name and email live in the CUSTOMER item, which TTL removes
         return item
 
     @staticmethod
@@ -702,7 +770,9 @@ class PaymentStore:
 
 
 def _failed(reasons: list[dict[str, Any]], index: int) -> bool:
-    return index < len(reasons) and reasons[index].get("Code") not in (None, "None")
+    """This item's condition failed. Any other reason (TransactionConflict, throttling) is not an
+    answer about the data: the caller re-raises and the client (or Checkout.com) retries."""
+    return index < len(reasons) and reasons[index].get("Code") == "ConditionalCheckFailed"
 
 
 def _payment_from(item: dict[str, Any]) -> Payment:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from qpay.domain.ids import CKO_PAYMENT_ID_RE, is_payment_id
@@ -30,6 +31,15 @@ class WebhookEvent:
     response_summary: str | None = None
     created_on: str | None = None
     balances: dict[str, int] = field(default_factory=dict)
+
+    def created_epoch(self) -> int | None:
+        """When Checkout.com created the notification (epoch seconds), if it says so readably."""
+        if not self.created_on:
+            return None
+        try:
+            return int(datetime.fromisoformat(self.created_on.replace("Z", "+00:00")).timestamp())
+        except ValueError:
+            return None
 
 
 def parse_event(doc: Any) -> WebhookEvent:

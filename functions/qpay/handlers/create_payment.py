@@ -72,6 +72,7 @@ def route(event: http.Event) -> http.Response:
     payment, created = create_payment(
         req, caller=caller, idempotency_key=idem, base_url=_base_url(event), now=now, ports=ports
     )
+    logger.append_keys(payment_id=payment.id)
     headers = {"Location": f"/payments/{payment.id}"}
     if not created:
         headers["Idempotent-Replayed"] = "true"

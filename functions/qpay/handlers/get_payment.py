@@ -19,6 +19,7 @@ def route(event: http.Event) -> http.Response:
     payment_id = http.path_param(event, "id")
     if not ids.is_payment_id(payment_id):
         raise NotFound("no such payment")
+    logger.append_keys(payment_id=payment_id)
     payment, refunds = deps.store().get_payment_with_refunds(payment_id)
     if payment is None:
         raise NotFound("no such payment")

@@ -19,6 +19,8 @@ from qpay.settings import get_settings
 
 def route(event: http.Event) -> http.Response:
     q = http.query(event)
+    if q.get("payment_id"):
+        logger.append_keys(payment_id=q.get("payment_id"))
     s = get_settings()
     try:
         ports = Ports(store=deps.store(), checkout=deps.checkout(), settings=s, request_hash_key="")

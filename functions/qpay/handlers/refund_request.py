@@ -28,6 +28,7 @@ def route(event: http.Event) -> http.Response:
         raise ValidationFailed(
             "invalid Idempotency-Key", details=[{"field": "Idempotency-Key", "issue": "1-255 printable characters"}]
         )
+    logger.append_keys(payment_id=http.path_param(event, "id"))
     raw = http.raw_body(event)
     doc = http.json_body(event) if raw.strip() else {}
     try:

@@ -68,13 +68,18 @@ def create_payment(
         metadata=dict(req.metadata),
     )
     try:
-        ports.store.begin_create(payment, timer_at=payment.deadline, now=now)
+        ports.store.begin_create(
+            payment, timer_at=payment.deadline, now=now, customer_until=now + s.customer_data_retention_days * 86400
+        )
     except CreateConflict as conflict:
         existing = conflict.existing
         if existing.request_hash != payment.request_hash:
             raise Conflict("this Idempotency-Key was used with a different request") from None
         if existing.cko_id and existing.redirect_url:
             return existing, False
+        if existing.cko_id:
+            # Checkout.com accepted it (a webhook told us its id) but our create never completed
+            return _recover_redirect(existing, now=now, ports=ports), False
         raise Conflict("a request with this Idempotency-Key is still in progress; retry shortly") from None
     except ReferenceTaken:
         raise Conflict(
@@ -106,6 +111,18 @@ def create_payment(
     stored = ports.store.complete_create(payment_id, cko_id=cko_id, redirect_url=redirect_url, now=now)
     logger.info("payment created", extra={"payment_id": payment_id, "cko_id": cko_id})
     return stored, True
+
+
+def _recover_redirect(existing: Payment, *, now: int, ports: Ports) -> Payment:
+    assert existing.cko_id is not None
+    try:
+        doc = ports.checkout.get_payment(existing.cko_id)
+    except (CheckoutUnavailable, CheckoutRejected):
+        raise UpstreamUnavailable("Checkout.com is unavailable; retry with the same Idempotency-Key") from None
+    href = str(((doc.get("_links") or {}).get("redirect") or {}).get("href", ""))
+    if not href.startswith(("https://", "http://")):
+        raise Conflict("the payment exists at Checkout.com but has no QPay redirect link any more")
+    return ports.store.complete_create(existing.id, cko_id=existing.cko_id, redirect_url=href, now=now)
 
 
 def _checkout_request(req: CreatePaymentRequest, payment_id: str, base_url: str, s: Settings) -> dict[str, Any]:

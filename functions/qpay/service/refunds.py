@@ -92,7 +92,14 @@ def request_refund(
         start_execution(ports, refund)
     logger.info(
         "refund requested",
-        extra={"payment_id": payment_id, "refund_id": refund.id, "amount": refund.amount, "new_request": created},
+        extra={
+            "payment_id": payment_id,
+            "refund_id": refund.id,
+            "amount": refund.amount,
+            "new_request": created,
+            "requested_by": refund.requested_by,  # audit: the IAM principal, as recorded on the refund
+            "reason": refund.reason,
+        },
     )
     return refund, created
 

@@ -50,6 +50,14 @@ def handle(body: bytes, *, signature: str | None, authorization: str | None, now
         raise ValidationFailed(
             f"not a Checkout.com notification: {exc}", details=[{"field": "body", "issue": str(exc)}]
         ) from None
+    created = event.created_epoch()
+    if created is not None and now - created > (ports.settings.event_retention_days - 1) * 86400:
+        # older than the de-duplication window (Checkout retries for ~30 h): a replay, never applied
+        logger.warning(
+            "webhook older than the de-duplication window: acknowledged, not applied",
+            extra={"event_type": event.type, "event_id": event.event_id},
+        )
+        return "too_old"
     if event.type not in QPAY_EVENT_TYPES:
         logger.info(
             "webhook type not handled: acknowledged",

@@ -1,0 +1,258 @@
+"""Daily reconciliation: payments changed in the last N days against what Checkout.com says.
+
+Which payments: the sparse ``changed-by-day`` index (``changed_day`` = UTC date of the payment's last
+change, ``updated_at`` sort key), maintained by the store writes that already happen; one bounded,
+paginated query per day of the window, never a table scan. Refund changes touch their payment's
+``updated_at`` too (reserve, outcome, close), so refunds are covered through their payment.
+
+What is repaired goes through the same store methods as the live paths:
+
+- Checkout's ``GET /payments/{id}`` status implies a stage we have not recorded (a lost
+  ``payment_captured``/``declined``/``canceled``/``expired`` webhook, a late capture after we expired
+  it) → :func:`qpay.service.transitions.apply_checkout_status`;
+- Checkout's refunded balance differs from ours, or one of our refunds is still open long after it
+  was requested → ``GET /payments/{id}/actions`` and every decided refund action goes through
+  ``store.apply_refund_outcome`` (counted once per action id: a refund made in Checkout's Dashboard
+  whose webhook was lost, a lost ``payment_refunded``/``payment_refund_declined``).
+
+What cannot be repaired automatically is reported (a capture Checkout now calls Declined, a payment
+Checkout does not know, a refunded total that still differs, a payment flagged for attention).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from qpay.adapters.checkout import CheckoutClient, CheckoutError, CheckoutNotFound
+from qpay.adapters.store import ApplyResult, PaymentStore, change_day
+from qpay.domain import ids
+from qpay.domain.records import Payment, Refund
+from qpay.domain.refunds import OPEN_REFUND_STATES
+from qpay.domain.states import CHECKOUT_STATUS_EVENTS, TRANSITIONS, Stage, next_stage
+from qpay.observability import logger
+from qpay.service.refund_notify import notify_workflow
+from qpay.service.transitions import apply_checkout_status, retention
+from qpay.settings import Settings
+
+PAGE = 100
+DAY = 86400
+MAX_FINDINGS_IN_REPORT = 200
+
+
+@dataclass(frozen=True)
+class ReconcilePorts:
+    store: PaymentStore
+    checkout: CheckoutClient
+    settings: Settings
+    stepfunctions: Any = None  # wakes a refund workflow still waiting for an outcome we repaired
+
+
+@dataclass(frozen=True)
+class Finding:
+    payment_id: str
+    kind: (
+        str  # status | status_conflict | refund | refund_total | refund_open | unknown_at_checkout | attention | error
+    )
+    fixed: bool
+    detail: str
+
+
+@dataclass
+class Report:
+    day: str
+    since: int
+    checked: int = 0
+    truncated: bool = False
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def fixed(self) -> int:
+        return sum(1 for f in self.findings if f.fixed)
+
+    @property
+    def unfixed(self) -> int:
+        return sum(1 for f in self.findings if not f.fixed)
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for f in self.findings if f.kind == "error")
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for f in self.findings:
+            key = f"{f.kind}_{'fixed' if f.fixed else 'open'}"
+            out[key] = out.get(key, 0) + 1
+        return out
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "day": self.day,
+            "since": self.since,
+            "checked": self.checked,
+            "truncated": self.truncated,
+            "drift": len(self.findings),
+            "fixed": self.fixed,
+            "unfixed": self.unfixed,
+            "errors": self.errors,
+            "counts": self.counts(),
+            "findings": [asdict(f) for f in self.findings[:MAX_FINDINGS_IN_REPORT]],
+        }
+
+
+def days_between(since: int, now: int) -> list[str]:
+    """UTC dates from ``since``'s day to ``now``'s day, inclusive, oldest first."""
+    out: list[str] = []
+    t = since - since % DAY
+    while t <= now:
+        out.append(change_day(t))
+        t += DAY
+    return out
+
+
+def changed_since(store: PaymentStore, *, since: int, now: int, max_items: int) -> tuple[list[str], bool]:
+    """Ids of payments whose last change is at or after ``since`` (deduplicated), and whether cut."""
+    seen: dict[str, None] = {}
+    for day in days_between(since, now):
+        start: dict[str, Any] | None = None
+        while True:
+            page, start = store.changed_payments(day=day, since=since, limit=PAGE, start_key=start)
+            for payment_id in page:
+                if len(seen) >= max_items:
+                    return list(seen), True
+                seen.setdefault(payment_id, None)
+            if not start:
+                break
+    return list(seen), False
+
+
+def run(
+    *,
+    now: int,
+    ports: ReconcilePorts,
+    since: int | None = None,
+    days: int | None = None,
+    payment_ids: list[str] | None = None,
+    max_items: int | None = None,
+    fix: bool = True,
+) -> Report:
+    s = ports.settings
+    start = since if since is not None else now - (days or s.reconcile_window_days) * DAY
+    report = Report(day=change_day(now), since=start)
+    if payment_ids is None:
+        payment_ids, report.truncated = changed_since(
+            ports.store, since=start, now=now, max_items=max_items or s.reconcile_max_payments
+        )
+    for payment_id in payment_ids:
+        report.checked += 1
+        try:
+            report.findings += reconcile_payment(payment_id, now=now, ports=ports, fix=fix)
+        except CheckoutError as exc:
+            report.findings.append(Finding(payment_id, "error", False, f"Checkout.com: {exc}"))
+        except Exception as exc:
+            logger.exception("reconciliation failed for a payment", extra={"payment_id": payment_id})
+            report.findings.append(Finding(payment_id, "error", False, type(exc).__name__))
+    return report
+
+
+def reconcile_payment(payment_id: str, *, now: int, ports: ReconcilePorts, fix: bool = True) -> list[Finding]:
+    payment, refunds = ports.store.get_payment_with_refunds(payment_id)
+    if payment is None:
+        return []
+    findings: list[Finding] = []
+    if payment.attention:
+        findings.append(Finding(payment.id, "attention", False, "flagged: still pending at Checkout.com"))
+    if not payment.cko_id:
+        return findings  # Checkout.com never accepted it (or the create is in flight)
+    try:
+        doc = ports.checkout.get_payment(payment.cko_id)
+    except CheckoutNotFound:
+        return [*findings, Finding(payment.id, "unknown_at_checkout", False, f"{payment.cko_id} not found")]
+    payment, status_findings = _reconcile_status(payment, doc, now=now, ports=ports, fix=fix)
+    findings += status_findings
+    if payment.stage is Stage.CAPTURED:
+        findings += _reconcile_refunds(payment, refunds, doc, now=now, ports=ports, fix=fix)
+    return findings
+
+
+def _reconcile_status(
+    payment: Payment, doc: dict[str, Any], *, now: int, ports: ReconcilePorts, fix: bool
+) -> tuple[Payment, list[Finding]]:
+    status = str(doc.get("status"))
+    event_type = CHECKOUT_STATUS_EVENTS.get(status)
+    if event_type is None:
+        return payment, []  # Checkout says Pending: the expiry timer and the sweep own open payments
+    target = next_stage(payment.stage, event_type)
+    if target is None:
+        if TRANSITIONS[event_type].target is not payment.stage:
+            detail = f"ours {payment.stage.value}, Checkout.com {status}: not moved (a stage is never left backwards)"
+            return payment, [Finding(payment.id, "status_conflict", False, detail)]
+        return payment, []
+    detail = f"{payment.stage.value} -> {target.value} (Checkout.com: {status})"
+    if not fix:
+        return payment, [Finding(payment.id, "status", False, detail)]
+    updated = apply_checkout_status(ports.store, payment, doc, now=now, settings=ports.settings, source="reconcile")
+    logger.info("reconciliation moved a payment", extra={"payment_id": payment.id, "detail": detail})
+    return updated, [Finding(payment.id, "status", updated.stage is target, detail)]
+
+
+def _reconcile_refunds(
+    payment: Payment,
+    refunds: list[Refund],
+    doc: dict[str, Any],
+    *,
+    now: int,
+    ports: ReconcilePorts,
+    fix: bool,
+) -> list[Finding]:
+    grace = ports.settings.reconcile_open_refund_grace_s
+    balances = doc.get("balances") or {}
+    cko_refunded = balances.get("total_refunded")
+    stale_open = [r for r in refunds if r.state in OPEN_REFUND_STATES and now - r.updated_at >= grace]
+    in_flight = any(r.state in OPEN_REFUND_STATES and now - r.updated_at < grace for r in refunds)
+    if cko_refunded == payment.refunded_amount and not stale_open:
+        return []
+    assert payment.cko_id is not None
+    actions = ports.checkout.get_actions(payment.cko_id)
+    ours = {r.id: r for r in refunds}
+    findings: list[Finding] = []
+    if not fix:
+        if isinstance(cko_refunded, int) and cko_refunded != payment.refunded_amount and not in_flight:
+            detail = f"refunded here {payment.refunded_amount}, at Checkout.com {cko_refunded}"
+            findings.append(Finding(payment.id, "refund_total", False, detail))
+        return findings + [Finding(payment.id, "refund_open", False, f"{r.id} {r.state.value}") for r in stale_open]
+    decided = [a for a in reversed(actions) if a.get("type") == "Refund" and a.get("approved") is not None]
+    for action in decided:
+        reference = action.get("reference")
+        refund = ours.get(str(reference)) if ids.is_refund_id(reference) else None
+        if refund is not None and refund.state in OPEN_REFUND_STATES and now - refund.updated_at < grace:
+            continue  # young: its own workflow is on it
+        amount = action.get("amount")
+        if not isinstance(amount, int):
+            continue
+        approved = bool(action.get("approved"))
+        result = ports.store.apply_refund_outcome(
+            payment.id,
+            action_id=str(action.get("id")),
+            amount=amount,
+            approved=approved,
+            refund_id=refund.id if refund is not None else None,
+            event_id=None,
+            now=now,
+            retain_until=retention(now, ports.settings),
+        )
+        if result is ApplyResult.APPLIED:
+            what = "our refund " + refund.id if refund is not None else f"refund made elsewhere ({reference})"
+            detail = f"{what}: {action.get('id')} {'approved' if approved else 'declined'} {amount}"
+            findings.append(Finding(payment.id, "refund", True, detail))
+            logger.info("reconciliation counted a refund", extra={"payment_id": payment.id, "detail": detail})
+            if refund is not None and ports.stepfunctions is not None:
+                notify_workflow(ports.store, ports.stepfunctions, payment.id, refund.id)
+    after, refunds_after = ports.store.get_payment_with_refunds(payment.id)
+    if after is not None and isinstance(cko_refunded, int) and after.refunded_amount != cko_refunded and not in_flight:
+        detail = f"refunded here {after.refunded_amount}, at Checkout.com {cko_refunded}"
+        findings.append(Finding(payment.id, "refund_total", False, detail))
+    for r in refunds_after:
+        if r.state in OPEN_REFUND_STATES and now - r.updated_at >= grace:
+            findings.append(Finding(payment.id, "refund_open", False, f"{r.id} still {r.state.value} at Checkout.com"))
+    return findings

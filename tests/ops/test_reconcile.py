@@ -1,0 +1,204 @@
+"""Daily reconciliation against the Checkout.com simulator: each kind of drift is found and repaired
+through the same store methods as the live paths, the report says what was found, a second run finds
+nothing, and payments are found through the changed-by-day index (never a scan)."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from qpay import deps
+from qpay.adapters.store import CHANGED_INDEX, change_day
+from qpay.domain.records import Refund
+from qpay.domain.states import Stage
+from qpay.handlers import reconcile as reconcile_handler
+from qpay.ops import reconcile as reconcile_cli
+from qpay.service import reconcile, refunds
+from tests.conftest import body_of, invoke_get
+from tests.ops.conftest import CARD, captured, deliver, new_payment, settle_refunds
+from tests.support.apigw import FakeContext
+
+HOUR = 3600
+
+
+def run(now: int | None = None, **kwargs: Any) -> reconcile.Report:
+    return reconcile.run(now=now or int(time.time()), ports=reconcile_handler.ports(), **kwargs)
+
+
+def kinds(report: reconcile.Report) -> list[tuple[str, bool]]:
+    return sorted((f.kind, f.fixed) for f in report.findings)
+
+
+def test_lost_capture_webhook_is_repaired(aws, sim) -> None:
+    pid, cko = new_payment(sim, "ORD-R1")
+    sim.pay(cko, **CARD)  # Captured at Checkout; both webhooks lost
+    report = run()
+    assert kinds(report) == [("status", True)]
+    view = body_of(invoke_get(pid))
+    assert view["status"] == "Captured"
+    assert deps.store().get_payment(pid).captured_amount == 12500
+    assert run().findings == []  # nothing left
+
+
+@pytest.mark.parametrize(("act", "status"), [("cancel", "Canceled"), ("expire_payment", "Expired")])
+def test_lost_ending_webhook_is_repaired(aws, sim, act, status) -> None:
+    pid, cko = new_payment(sim, f"ORD-R-{act}")
+    getattr(sim, act)(cko)
+    assert kinds(run()) == [("status", True)]
+    assert body_of(invoke_get(pid))["status"] == status
+
+
+def test_late_capture_after_we_expired_it_wins(aws, sim) -> None:
+    pid, cko = new_payment(sim, "ORD-R2")
+    sim.pay(cko, **CARD)
+    deliver("payment_expired", pid, cko)  # we recorded Expired; Checkout captured it after all
+    assert deps.store().get_payment(pid).stage is Stage.EXPIRED
+    report = run()
+    assert [(f.kind, f.fixed, f.detail) for f in report.findings] == [
+        ("status", True, "Expired -> Captured (Checkout.com: Captured)")
+    ]
+    assert body_of(invoke_get(pid))["status"] == "Captured"
+
+
+def test_dashboard_refund_whose_webhook_was_lost_is_counted_once(aws, sim) -> None:
+    pid, cko = captured(sim, "ORD-R3")
+    action = sim.dashboard_refund(cko, 3000)
+    settle_refunds(sim)
+    report = run()
+    assert kinds(report) == [("refund", True)]
+    assert action in report.findings[0].detail
+    payment = deps.store().get_payment(pid)
+    assert (payment.refunded_amount, payment.refundable_amount) == (3000, 9500)
+    assert body_of(invoke_get(pid))["status"] == "Partially Refunded"
+    assert run().findings == []  # the action is counted once, however often we look
+    # and the late webhook, if it ever comes, is a duplicate
+    late = deliver("payment_refunded", pid, cko, 3000, action_id=action, reference="DASHBOARD-X")
+    assert body_of(late)["result"] == "duplicate"
+    assert deps.store().get_payment(pid).refunded_amount == 3000
+
+
+def test_our_refund_whose_webhook_was_lost_is_settled_after_the_grace(aws, sim) -> None:
+    pid, cko = captured(sim, "ORD-R4")
+    now = int(time.time())
+    store = deps.store()
+    refund = Refund(id="qrf_" + "q" * 26, payment_id=pid, amount=2500, created_at=now, updated_at=now)
+    store.reserve_refund(refund, now=now)
+    ports = refunds.RefundPorts(store=store, settings=reconcile_handler.ports().settings, checkout=deps.checkout())
+    assert refunds.task_request(pid, refund.id, now=now, ports=ports)["state"] == "Pending"
+    settle_refunds(sim)  # Checkout refunded it; the webhook was lost
+    assert run(now).findings == []  # young: left to its own workflow
+    later = now + 7 * HOUR
+    report = run(later)
+    assert kinds(report) == [("refund", True)]
+    got = store.get_refund(pid, refund.id)
+    assert got.state.value == "Refunded"
+    payment = store.get_payment(pid)
+    assert (payment.refunded_amount, payment.refundable_amount) == (2500, 10000)
+    assert run(later).findings == []
+
+
+def test_declined_refund_releases_the_reservation(aws, sim) -> None:
+    pid, cko = captured(sim, "ORD-R5")
+    now = int(time.time())
+    store = deps.store()
+    refund = Refund(id="qrf_" + "d" * 26, payment_id=pid, amount=2500, created_at=now, updated_at=now)
+    store.reserve_refund(refund, now=now)
+    ports = refunds.RefundPorts(store=store, settings=reconcile_handler.ports().settings, checkout=deps.checkout())
+    sim.faults.decline_refunds = True
+    refunds.task_request(pid, refund.id, now=now, ports=ports)
+    settle_refunds(sim)
+    report = run(now + 7 * HOUR)
+    assert kinds(report) == [("refund", True)]
+    assert store.get_refund(pid, refund.id).state.value == "Declined"
+    assert store.get_payment(pid).refundable_amount == 12500
+
+
+def test_dry_run_reports_and_changes_nothing(aws, sim) -> None:
+    pid, cko = new_payment(sim, "ORD-R6")
+    sim.pay(cko, **CARD)
+    before = aws.item(f"PAYMENT#{pid}", "PAYMENT")
+    report = run(fix=False)
+    assert kinds(report) == [("status", False)]
+    assert aws.item(f"PAYMENT#{pid}", "PAYMENT") == before
+
+
+def test_unknown_at_checkout_and_attention_are_reported_not_fixed(aws, sim) -> None:
+    pid, cko = new_payment(sim, "ORD-R7")
+    now = int(time.time())
+    assert deps.store().flag_attention(pid, now=now, reason="still pending")
+    sim.reset()  # Checkout.com no longer knows it
+    report = run()
+    assert kinds(report) == [("attention", False), ("unknown_at_checkout", False)]
+    assert report.unfixed == 2
+
+
+def test_window_comes_from_the_index_never_a_scan(aws, sim) -> None:
+    old_pid, old_cko = new_payment(sim, "ORD-OLD")
+    sim.pay(old_cko, **CARD)
+    # age the old payment's last change by 10 days: outside a 3-day window
+    ten_days_ago = int(time.time()) - 10 * 86400
+    aws.ddb.update_item(
+        TableName="qpay-test-payments",
+        Key={"pk": {"S": f"PAYMENT#{old_pid}"}, "sk": {"S": "PAYMENT"}},
+        UpdateExpression="SET updated_at = :t, changed_day = :d",
+        ExpressionAttributeValues={":t": {"N": str(ten_days_ago)}, ":d": {"S": change_day(ten_days_ago)}},
+    )
+    fresh = [new_payment(sim, f"ORD-W{i}") for i in range(5)]
+    calls: Counter[str] = Counter()
+    deps.dynamodb().meta.events.register(
+        "provide-client-params.dynamodb.*",
+        lambda params, model, **_: calls.update([f"{model.name}:{params.get('IndexName', '')}"]),
+    )
+    ids, cut = reconcile.changed_since(
+        deps.store(), since=int(time.time()) - 3 * 86400, now=int(time.time()), max_items=100
+    )
+    assert sorted(ids) == sorted(p for p, _ in fresh)
+    assert not cut
+    assert calls[f"Query:{CHANGED_INDEX}"] == 4  # one query per day of the window (3 days + today)
+    assert not any(k.startswith("Scan") for k in calls)
+    ids, cut = reconcile.changed_since(
+        deps.store(), since=int(time.time()) - 3 * 86400, now=int(time.time()), max_items=2
+    )
+    assert len(ids) == 2 and cut
+    report = run(days=3, max_items=2)
+    assert report.truncated and report.checked == 2
+    assert all(f.payment_id != old_pid for f in run(days=3).findings)
+    assert [f.payment_id for f in run(days=11).findings] == [old_pid]
+
+
+def test_pagination_crosses_pages(aws, sim, monkeypatch) -> None:
+    monkeypatch.setattr(reconcile, "PAGE", 2)
+    made = [new_payment(sim, f"ORD-P{i}")[0] for i in range(5)]
+    ids, _ = reconcile.changed_since(deps.store(), since=int(time.time()) - 60, now=int(time.time()), max_items=100)
+    assert sorted(ids) == sorted(made)
+
+
+def test_scheduled_handler_writes_the_report_item_and_log(aws, sim, capfd, caplog) -> None:
+    pid, cko = new_payment(sim, "ORD-R8")
+    sim.pay(cko, **CARD)
+    result = reconcile_handler.handler({}, FakeContext())
+    assert (result["checked"], result["fixed"], result["unfixed"]) == (1, 1, 0)
+    assert "reconciliation report" in caplog.messages
+    assert '"ReconcileDriftFixed":[1.0]' in capfd.readouterr().out  # EMF for the alarm
+    item = aws.item(f"REPORT#{change_day(int(time.time()))}", "REPORT")
+    assert item is not None and item["fixed"] == 1
+    assert item["findings"][0]["payment_id"] == pid
+    assert item["expires_at_epoch"] > time.time()
+
+
+def test_cli_reconciles_one_payment_and_a_window(aws, sim, capsys) -> None:
+    pid, cko = new_payment(sim, "ORD-R9")
+    sim.pay(cko, **CARD)
+    assert reconcile_cli.main(["--payment-id", pid, "--dry-run"]) == 1  # drift found, nothing changed
+    assert json.loads(capsys.readouterr().out)["unfixed"] == 1
+    assert deps.store().get_payment(pid).stage is Stage.PENDING
+    assert reconcile_cli.main(["--payment-id", pid]) == 0
+    assert json.loads(capsys.readouterr().out)["fixed"] == 1
+    assert deps.store().get_payment(pid).stage is Stage.CAPTURED
+    since = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 3600))
+    assert reconcile_cli.main(["--since", since, "--write-report"]) == 0
+    assert json.loads(capsys.readouterr().out)["checked"] == 1
