@@ -55,25 +55,17 @@ def checkout() -> CheckoutClient:
 
 @cache
 def stepfunctions() -> Any:
-    import boto3  # noqa: PLC0415
-    from botocore.config import Config  # noqa: PLC0415
+    from qpay.adapters.dynamo import make_client  # noqa: PLC0415
 
-    return boto3.client(
-        "stepfunctions",
-        config=Config(connect_timeout=1, read_timeout=3, retries={"mode": "standard", "total_max_attempts": 3}),
-    )
+    return make_client("stepfunctions")
 
 
 @cache
 def events() -> Any:
     """EventBridge (order events from the outbox consumer)."""
-    import boto3  # noqa: PLC0415
-    from botocore.config import Config  # noqa: PLC0415
+    from qpay.adapters.dynamo import make_client  # noqa: PLC0415
 
-    return boto3.client(
-        "events",
-        config=Config(connect_timeout=1, read_timeout=3, retries={"mode": "standard", "total_max_attempts": 3}),
-    )
+    return make_client("events")
 
 
 def reset() -> None:

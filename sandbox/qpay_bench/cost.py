@@ -50,7 +50,9 @@ class Assumptions:
     ddb_latency_ms: float = 6.0
     checkout_latency_ms: float = 250.0
     sfn_latency_ms: float = 15.0
-    sfn_transitions_per_refund: int = 9  # request, await (wait for token), choice, succeed … from infra/
+    sfn_transitions_per_refund: int = (
+        4  # happy path of infra/refund.asl.yaml: RequestRefund, AwaitOutcome, Finished, Refunded
+    )
     warm_share: float = 0.98  # invocations that find a warm sandbox (cold ones add init time)
     cold_init_ms: float = 700.0
     secret_fetches_per_1000: float = 20.0  # cache max_age 300 s per sandbox

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from qpay.api.auth import mint_order_token
+from qpay.domain.states import QPAY_EVENT_TYPES
 from tests.support import keys
 from tests.support.apigw import http_event
 from tests.support.webhooks import encode, notification, sign
@@ -119,17 +120,7 @@ def api_events() -> dict[str, dict[str, Any]]:
     }
 
 
-WEBHOOK_TYPES = (
-    "payment_pending",
-    "payment_capture_pending",
-    "payment_captured",
-    "payment_capture_declined",
-    "payment_canceled",
-    "payment_expired",
-    "payment_refund_pending",
-    "payment_refunded",
-    "payment_refund_declined",
-)
+WEBHOOK_TYPES = QPAY_EVENT_TYPES
 
 
 def webhook_events() -> dict[str, dict[str, Any]]:

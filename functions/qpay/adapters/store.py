@@ -277,29 +277,26 @@ class PaymentStore:
         self, *, now: int, limit: int, start_key: dict[str, Any] | None = None
     ) -> tuple[list[str], dict[str, Any] | None]:
         """Ids of open payments whose deadline has passed, oldest first, from the sparse pending index."""
-        kwargs: dict[str, Any] = {
-            "TableName": self._table,
-            "IndexName": PENDING_INDEX,
-            "KeyConditionExpression": "pending_pk = :p AND pending_sk <= :now",
-            "ExpressionAttributeValues": {":p": val(PENDING_PK), ":now": val(now)},
-            "Limit": limit,
-        }
-        if start_key:
-            kwargs["ExclusiveStartKey"] = start_key
-        response = self._db.query(**kwargs)
-        ids = [str((from_ddb(i) or {})["id"]) for i in response.get("Items", [])]
-        return ids, response.get("LastEvaluatedKey")
+        return self._index_page(
+            PENDING_INDEX, "pending_pk = :a AND pending_sk <= :b", PENDING_PK, now, limit, start_key
+        )
 
     def changed_payments(
         self, *, day: str, since: int, limit: int, start_key: dict[str, Any] | None = None
     ) -> tuple[list[str], dict[str, Any] | None]:
         """Ids of payments last changed on ``day`` (UTC) at or after ``since``, from the sparse
         changed-by-day index (never a table scan). Paginated by the caller."""
+        return self._index_page(CHANGED_INDEX, "changed_day = :a AND updated_at >= :b", day, since, limit, start_key)
+
+    def _index_page(
+        self, index: str, condition: str, a: str, b: int, limit: int, start_key: dict[str, Any] | None
+    ) -> tuple[list[str], dict[str, Any] | None]:
+        """One page of payment ids from a sparse index (keys only; read each payment as needed)."""
         kwargs: dict[str, Any] = {
             "TableName": self._table,
-            "IndexName": CHANGED_INDEX,
-            "KeyConditionExpression": "changed_day = :d AND updated_at >= :since",
-            "ExpressionAttributeValues": {":d": val(day), ":since": val(since)},
+            "IndexName": index,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeValues": {":a": val(a), ":b": val(b)},
             "Limit": limit,
         }
         if start_key:

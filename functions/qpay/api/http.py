@@ -88,6 +88,7 @@ def guarded(fn: Callable[[Event], Response]) -> Callable[[Event], Response]:
     """Run a route: domain errors → their 4xx/5xx, anything else → 500 (Checkout/clients retry)."""
 
     def run(event: Event) -> Response:
+        logger.set_correlation_id(request_id(event))  # API Gateway's request id, as in its access log
         try:
             return fn(event)
         except DomainError as err:

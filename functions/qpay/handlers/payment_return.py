@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.logging import correlation_paths
-
 from qpay import clock, deps
 from qpay.api import http
 from qpay.observability import logger
@@ -18,6 +16,7 @@ from qpay.settings import get_settings
 
 
 def route(event: http.Event) -> http.Response:
+    logger.set_correlation_id(http.request_id(event))
     q = http.query(event)
     if q.get("payment_id"):
         logger.append_keys(payment_id=q.get("payment_id"))
@@ -34,6 +33,6 @@ def route(event: http.Event) -> http.Response:
     return http.redirect(location)
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
+@logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> http.Response:
     return route(event)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.logging import correlation_paths
 from pydantic import ValidationError
 
 from qpay import clock, deps
@@ -50,6 +49,6 @@ def route(event: http.Event) -> http.Response:
     return http.respond(202, body, None if created else {"Idempotent-Replayed": "true"})
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
+@logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> http.Response:
     return route(event)
