@@ -102,7 +102,7 @@ def check(stack: LocalStack, ids: list[str], wanted: int) -> list[str]:
             continue
         if payment["stage"]["S"].lower() != "captured":
             problems.append(f"{pid} ended {payment['stage']['S']}")
-        events = [i["sk"]["S"] for i in items if i["sk"]["S"].startswith("EVENT#")]
+        events = [e["S"] for e in payment.get("applied_events", {}).get("L", [])]
         if len(events) != len(set(events)):
             problems.append(f"{pid} has an event applied twice")
         offsets.add(int(payment["version"]["N"]) - len(events))

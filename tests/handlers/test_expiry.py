@@ -91,7 +91,6 @@ def test_already_final_is_untouched_and_checkout_not_asked(aws, sim) -> None:
         cko_id=cko,
         amount=None,
         now=int(time.time()),
-        retain_until=0,
     )
     version = aws.item(f"PAYMENT#{pid}", "PAYMENT")["version"]
     calls = len(sim.requests)

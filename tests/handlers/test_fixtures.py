@@ -102,7 +102,6 @@ def seed(kind: str | None, store: PaymentStore, now: int) -> None:
             cko_id=CKO_ID,
             amount=12500,
             now=now,
-            retain_until=now + 86400,
         )
     if kind == "captured":
         store.reserve_refund(

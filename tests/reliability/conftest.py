@@ -125,10 +125,14 @@ def snapshot(shop: Shop, payment_id: str | None = None) -> str:
     return json.dumps(table_items(shop, payment_id), sort_keys=True, default=str)
 
 
-def event_records(items: list[dict[str, Any]], event_id: str | None = None) -> list[dict[str, Any]]:
-    return [
-        i for i in items if str(i["sk"]).startswith("EVENT#") and (event_id is None or i["sk"] == f"EVENT#{event_id}")
-    ]
+def event_records(items: list[dict[str, Any]], event_id: str | None = None) -> list[str]:
+    """Every record of an applied notification: payment notifications in the payment's
+    ``applied_events``, refund notifications as ``EVENT#`` items."""
+    ids = [str(i["sk"]).removeprefix("EVENT#") for i in items if str(i["sk"]).startswith("EVENT#")]
+    for i in items:
+        if i["sk"] == "PAYMENT":
+            ids += [str(e) for e in i.get("applied_events") or []]
+    return [e for e in ids if event_id is None or e == event_id]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

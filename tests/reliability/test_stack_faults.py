@@ -60,7 +60,7 @@ def test_create_timeout_after_checkout_accepted_ends_with_one_payment(
 def test_webhook_endpoint_down_then_up_every_event_applied_once(shop: Shop, monkeypatch: pytest.MonkeyPatch) -> None:
     """The webhook function fails (5xx) for its next 5 deliveries; Checkout's retry schedule
     (time-compressed) redelivers → every event the simulator emitted for the payment ends delivered
-    with a 2xx, is applied once (one EVENT# record each), and the payment is Captured."""
+    with a 2xx, is applied once (one applied-event record each), and the payment is Captured."""
     import qpay.handlers.webhook as webhook_handler
 
     payment = shop.create(amount=12500)

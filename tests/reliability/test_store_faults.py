@@ -47,7 +47,14 @@ class Faults:
 
     def fail_next(self, operation: str, kind: str, n: int = 1, conflict_on: tuple[int, int] = (0, 3)) -> None:
         self.remaining[operation] = n
-        self.response[operation] = _conflict(*conflict_on) if kind == "conflict" else ERRORS[kind]
+        if kind != "conflict":
+            self.response[operation] = ERRORS[kind]
+        elif operation == "TransactWriteItems":
+            self.response[operation] = _conflict(*conflict_on)
+        else:  # a single-item write meeting an item that a transaction is changing
+            self.response[operation] = {
+                "Error": {"Code": "TransactionConflictException", "Message": "Transaction is ongoing for the item"}
+            }
 
     def __call__(self, model: Any, **_: Any) -> None:
         with self._lock:
@@ -80,7 +87,7 @@ def _payment(aws: Any, sim: Any) -> dict[str, Any]:
 @pytest.mark.parametrize("kind", sorted(ERRORS))
 @pytest.mark.parametrize("event_type", ["payment_captured", "payment_refunded"])
 def test_webhook_write_fails_once_then_the_retry_applies_it_once(aws, sim, faults, kind, event_type) -> None:
-    """DynamoDB refuses the webhook's one transaction (throttled / 500 / transaction conflict) → the
+    """DynamoDB refuses the webhook's one write (throttled / 500 / transaction conflict) → the
     webhook answers 5xx (Checkout retries) and nothing is stored; the same delivery again → applied
     once; a third delivery → duplicate. Also for a Dashboard refund outcome."""
     p = _payment(aws, sim)
@@ -94,11 +101,12 @@ def test_webhook_write_fails_once_then_the_retry_applies_it_once(aws, sim, fault
         reference="DASHBOARD-1",
     )
     before = aws.items()
-    # where the payment item sits in the transaction: [payment, event] / [action, payment, event]
-    faults.fail_next("TransactWriteItems", kind, conflict_on=(0, 2) if event_type == "payment_captured" else (1, 3))
+    # a payment notification is one UpdateItem; a refund outcome a transaction [action, payment, event]
+    operation = "UpdateItem" if event_type == "payment_captured" else "TransactWriteItems"
+    faults.fail_next(operation, kind, conflict_on=(1, 3))
     first = invoke_webhook(doc)
     assert first["statusCode"] >= 500, first
-    assert faults.failed == ["TransactWriteItems"]
+    assert faults.failed == [operation]
     assert aws.items() == before  # nothing half-done
     retry = invoke_webhook(doc)
     assert retry["statusCode"] == 200
@@ -107,7 +115,7 @@ def test_webhook_write_fails_once_then_the_retry_applies_it_once(aws, sim, fault
     item = aws.item(f"PAYMENT#{p['id']}", "PAYMENT")
     if event_type == "payment_captured":
         assert (item["stage"], item["captured_amount"], item["refunded_amount"]) == ("Captured", 12500, 0)
-        assert aws.item(f"PAYMENT#{p['id']}", f"EVENT#{doc['id']}") is not None
+        assert item["applied_events"].count(doc["id"]) == 1
     else:
         assert (item["refunded_amount"], item["refundable_amount"]) == (2500, 10000)
         assert aws.item(f"PAYMENT#{p['id']}", f"ACTION#{doc['data']['action_id']}") is not None
@@ -159,7 +167,7 @@ def test_return_write_fails_then_the_next_return_records_it_once(aws, sim, fault
     p = _payment(aws, sim)
     redirect = sim.pay(p["cko_id"], card="4215375500883243", expiry="12/30", pin="123456")
     query = dict(parse_qsl(urlsplit(redirect).query))
-    faults.fail_next("TransactWriteItems", kind, conflict_on=(0, 2))
+    faults.fail_next("UpdateItem", kind)
     first = invoke_return("success", query)
     assert first["statusCode"] == 303
     allowed = {base_env()["STOREFRONT_SUCCESS_URL"], base_env()["STOREFRONT_FAILURE_URL"]}
@@ -170,5 +178,4 @@ def test_return_write_fails_then_the_next_return_records_it_once(aws, sim, fault
     invoke_return("success", query)
     item = aws.item(f"PAYMENT#{p['id']}", "PAYMENT")
     assert item["stage"] == "Captured"
-    events = [i for i in aws.items() if i["pk"]["S"] == f"PAYMENT#{p['id']}" and i["sk"]["S"].startswith("EVENT#")]
-    assert len(events) == 1
+    assert item["applied_events"].count("return:payment_captured") == 1

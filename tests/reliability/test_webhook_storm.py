@@ -12,7 +12,7 @@ from tests.support.webhooks import cko_id, encode, notification, sign
 
 def test_fifty_concurrent_deliveries_of_one_webhook_change_the_payment_once(any_shop: Shop) -> None:
     """50 concurrent POSTs of one signed ``payment_captured`` over HTTP → exactly one ``applied``, 49
-    ``duplicate``; the payment moves to Captured once (version +1) and one EVENT# record exists."""
+    ``duplicate``; the payment moves to Captured once (version +1) and one applied-event record exists."""
     shop = any_shop
     payment = shop.create(amount=12500)
     shop.stack.drain()

@@ -1,16 +1,18 @@
 """Payment state in one DynamoDB table. Every state change is one conditional write or one transaction.
 
 Items (``pk`` / ``sk``):
-- ``PAYMENT#<id>`` / ``PAYMENT``: the payment (stage, money counters, version). Carries the sparse
-  pending-index keys (``pending_pk``, ``pending_sk`` = deadline) only while it is open.
-- ``PAYMENT#<id>`` / ``EVENT#<evt_…>``: an applied webhook, written in the same transaction as the
-  change it caused, so a duplicate fails the condition and changes nothing.
+- ``PAYMENT#<id>`` / ``PAYMENT``: the payment (stage, money counters, version, and the ids of the
+  payment notifications applied to it, ``applied_events``: a duplicate fails the same condition that
+  guards the stage). Carries the sparse pending-index keys (``pending_pk``, ``pending_sk`` = deadline)
+  only while it is open.
+- ``PAYMENT#<id>`` / ``EVENT#<evt_…>``: an applied refund notification, written in the same transaction
+  as the money it moved, so a duplicate fails the condition and changes nothing.
 - ``PAYMENT#<id>`` / ``ACTION#<act_…>``: a refund outcome counted once, whichever path saw it first
   (webhook or reconciliation).
 - ``PAYMENT#<id>`` / ``REFUND#<qrf_…>``: a refund we requested (amount, state, task token).
 - ``PAYMENT#<id>`` / ``TIMER``: the expiry timer. Its TTL removal is what the stream consumer acts
-  on (the event source mapping's filter passes only ``sk = TIMER`` removals). Applied-event and action
-  records carry the same TTL attribute so they age out, but the filter never lets them through.
+  on (the event source mapping's filter passes only ``sk = TIMER`` removals). Refund-notification records
+  carry the same TTL attribute so they age out, but the filter never lets them through.
 - ``REFERENCE#<merchant reference>`` / ``REFERENCE``: one live payment per order reference.
 """
 
@@ -322,9 +324,10 @@ class PaymentStore:
         cko_id: str | None,
         amount: int | None,
         now: int,
-        retain_until: int,
     ) -> tuple[ApplyResult, Payment | None]:
-        """Move the stage by ``rule`` and record the event, in one transaction (one round trip)."""
+        """Move the stage by ``rule`` and record the event on the payment itself: one conditional
+        ``UpdateItem`` on one item (one round trip, one write unit for a typical payment). A duplicate
+        fails ``NOT contains(applied_events, :evt_id)``, a late event fails the stage condition."""
         names = {"#stage": "stage"}
         values: dict[str, Any] = {
             ":target": val(rule.target.value),
@@ -332,11 +335,20 @@ class PaymentStore:
             ":one": val(1),
             ":evt": val(event_type),
             ":day": val(change_day(now)),
+            ":evt_id": val(event_id),
+            ":evt_list": val([event_id]),
+            ":none": val([]),
         }
         sources = sorted(rule.sources)
         for i, s in enumerate(sources):
             values[f":s{i}"] = val(s.value)
-        sets = ["#stage = :target", "updated_at = :now", "changed_day = :day", "last_event = :evt"]
+        sets = [
+            "#stage = :target",
+            "updated_at = :now",
+            "changed_day = :day",
+            "last_event = :evt",
+            "applied_events = list_append(if_not_exists(applied_events, :none), :evt_list)",
+        ]
         if cko_id:
             sets.append("cko_id = if_not_exists(cko_id, :cko)")
             values[":cko"] = val(cko_id)
@@ -346,36 +358,30 @@ class PaymentStore:
         expression = "SET " + ", ".join(sets) + " ADD version :one"
         if rule.target in FINAL_STAGES:
             expression += " REMOVE pending_pk, pending_sk"
-        condition = "attribute_exists(pk) AND #stage IN (" + ", ".join(f":s{i}" for i in range(len(sources))) + ")"
+        condition = (
+            "attribute_exists(pk) AND NOT contains(applied_events, :evt_id) AND #stage IN ("
+            + ", ".join(f":s{i}" for i in range(len(sources)))
+            + ")"
+        )
         try:
-            self._db.transact_write_items(
-                TransactItems=[
-                    {
-                        "Update": {
-                            "TableName": self._table,
-                            "Key": to_ddb({"pk": payment_pk(payment_id), "sk": PAYMENT_SK}),
-                            "UpdateExpression": expression,
-                            "ConditionExpression": condition,
-                            "ExpressionAttributeNames": names,
-                            "ExpressionAttributeValues": values,
-                            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-                        }
-                    },
-                    self._event_put(payment_id, event_id, event_type, now, retain_until),
-                ]
+            self._db.update_item(
+                TableName=self._table,
+                Key=to_ddb({"pk": payment_pk(payment_id), "sk": PAYMENT_SK}),
+                UpdateExpression=expression,
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as exc:
-            if error_code(exc) != "TransactionCanceledException":
+            if error_code(exc) != "ConditionalCheckFailedException":
                 raise
-            reasons = cancellation_reasons(exc)
-            if _failed(reasons, 1):
+            item = from_ddb(exc.response.get("Item"))
+            if item is None:
+                return ApplyResult.UNKNOWN, None
+            if event_id in (item.get("applied_events") or []):
                 return ApplyResult.DUPLICATE, None
-            if _failed(reasons, 0):
-                item = from_ddb(reasons[0].get("Item"))
-                if item is None:
-                    return ApplyResult.UNKNOWN, None
-                return ApplyResult.STALE, _payment_from(item)
-            raise
+            return ApplyResult.STALE, _payment_from(item)
         return ApplyResult.APPLIED, None
 
     def apply_refund_outcome(

@@ -36,7 +36,6 @@ def apply_event(
         cko_id=cko_id,
         amount=amount,
         now=now,
-        retain_until=retention(now, settings),
     )
     logger.info(
         "payment event",
