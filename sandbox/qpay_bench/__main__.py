@@ -41,6 +41,7 @@ def measured_paths(results: list[warm.WarmResult]) -> dict[str, cost.Path]:
             rru=w.rru,
             api=defaults[name].api,
             refund=defaults[name].refund,
+            log_bytes=w.log_bytes,
         )
     return out
 

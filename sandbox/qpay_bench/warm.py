@@ -35,6 +35,7 @@ class WarmResult:
     round_trips: dict[str, int]
     wru: float = 0.0  # DynamoDB write request units per invocation (transactions count double)
     rru: float = 0.0
+    log_bytes: float = 0.0  # bytes of JSON log lines one invocation writes
 
     @property
     def ratio(self) -> float:
@@ -179,6 +180,7 @@ def measure(scenario: Scenario, handler_path: str, n: int) -> WarmResult:
         round_trips=trips,
         wru=wru,
         rru=rru,
+        log_bytes=float(sum(len(json.dumps(line)) + 1 for line in lines)),
     )
 
 

@@ -136,7 +136,7 @@ class CheckoutClient:
                 reason, last_status = f"connection error: {type(exc).__name__}", None
             else:
                 last_status = response.status_code
-                log.info("checkout call", extra={"method": method, "path": _redact(path), "status": last_status})
+                log.debug("checkout call", extra={"method": method, "path": _redact(path), "status": last_status})
                 if response.status_code < 400:
                     return response
                 if response.status_code not in RETRYABLE_STATUS:
