@@ -27,7 +27,7 @@ fmt: deps
 bench: deps ## cold start, warm path, round trips, cost model; writes bench-results/bench.json
 	PYTHONPATH=functions:sandbox:. $(PY) -m qpay_bench $(ARGS)
 
-load: deps ## opt-in load run through the local stack (this machine, not AWS)
+load: deps sysdeps ## opt-in load run through the local stack (this machine, not AWS)
 	PYTHONPATH=functions:sandbox:. $(PY) -m qpay_bench.load $(ARGS)
 
 replay: deps ## make replay ARGS="events/webhooks [--url http://127.0.0.1:3000 --key ...]"
