@@ -11,6 +11,6 @@ Nothing here is deployed; it shows how a storefront talks to the API:
 
 from __future__ import annotations
 
-from demo_shop.app import create_app
+from demo_shop.app import create_app, for_stack
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "for_stack"]

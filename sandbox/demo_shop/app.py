@@ -262,3 +262,14 @@ def _refund_proxy(config: ShopConfig) -> tuple[Response, int]:
     if upstream.headers.get("Idempotent-Replayed"):
         response.headers["Idempotent-Replayed"] = upstream.headers["Idempotent-Replayed"]
     return response, upstream.status_code
+
+
+def for_stack(stack: Any) -> WSGIApplication:
+    """The storefront wired to a running ``qpay_local.LocalStack`` (its API URL, order-token key,
+    SigV4 credentials and region): what ``make run`` and the browser tests mount at ``/shop``."""
+    return create_app(
+        api_url=stack.api_url,
+        order_token_key=stack.keys.order_token_key,
+        credentials=stack.credentials,
+        region=stack.region,
+    )

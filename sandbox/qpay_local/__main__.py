@@ -78,17 +78,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PortInUseError as exc:
         print(f"qpay_local: {exc.strerror}; pick another with --api-port/--sim-port/--moto-port", file=sys.stderr)
         return 2
-    from demo_shop import create_app  # noqa: PLC0415 - the demo storefront, served at /shop
+    from demo_shop import for_stack  # noqa: PLC0415 - the demo storefront, served at /shop
 
-    stack.mount(
-        "/shop",
-        create_app(
-            api_url=stack.api_url,
-            order_token_key=stack.keys.order_token_key,
-            credentials=stack.credentials,
-            region=stack.region,
-        ),
-    )
+    stack.mount("/shop", for_stack(stack))
     try:
         _print_banner(stack)
         while not stop.wait(0.5):

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from demo_shop import create_app
+from demo_shop import for_stack
 from qpay_local.stack import LocalStack
 
 CHROMIUM = os.environ.get("QPAY_CHROMIUM", "/usr/bin/chromium")
@@ -46,15 +46,7 @@ def chromium_missing() -> str | None:
 @pytest.fixture(scope="module")
 def stack() -> Iterator[LocalStack]:
     with LocalStack(api_port=0, sim_port=0, time_scale=0.001) as s:
-        s.mount(
-            "/shop",
-            create_app(
-                api_url=s.api_url,
-                order_token_key=s.keys.order_token_key,
-                credentials=s.credentials,
-                region=s.region,
-            ),
-        )
+        s.mount("/shop", for_stack(s))
         yield s
 
 

@@ -401,26 +401,15 @@ class PaymentStore:
         Our own refunds (``refund_id`` set) had their amount reserved: success moves it to refunded,
         a decline releases it. A refund made elsewhere (Checkout's Dashboard) had no reservation.
         """
-        result = self._refund_outcome_tx(
-            payment_id, action_id, amount, approved, refund_id, event_id, now, retain_until, reserved=True
-        )
-        if result == "refund-not-open":
-            # our refund was already closed (e.g. marked Failed) yet Checkout.com reports an outcome:
-            # Checkout is the source of truth, count it as unreserved money.
+        # If our refund was already closed (e.g. marked Failed) yet Checkout.com reports an outcome,
+        # Checkout is the source of truth: the second pass counts it as unreserved money.
+        for reserved in (True, False):
             result = self._refund_outcome_tx(
-                payment_id,
-                action_id,
-                amount,
-                approved,
-                refund_id,
-                event_id,
-                now,
-                retain_until,
-                reserved=False,
+                payment_id, action_id, amount, approved, refund_id, event_id, now, retain_until, reserved=reserved
             )
-        if result == "refund-not-open":
-            return ApplyResult.STALE
-        return ApplyResult(result)
+            if result != "refund-not-open":
+                return ApplyResult(result)
+        return ApplyResult.STALE
 
     def _refund_outcome_tx(
         self,
