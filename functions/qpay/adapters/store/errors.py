@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from qpay.adapters.dynamo import cancellation_reasons, error_code
 from qpay.domain.records import Payment, Refund
 
 
@@ -14,11 +15,20 @@ class ApplyResult(StrEnum):
     DUPLICATE = "duplicate"  # this event (or refund action) was applied before
     STALE = "stale"  # the payment is already past what this event would do
     UNKNOWN = "unknown"  # no such payment here
+    FOREIGN = "foreign"  # about another Checkout payment than the one bound to ours: recorded, not applied
+    PARKED = "parked"  # money that does not add up: recorded for reconciliation and a human, not counted
 
 
 @dataclass
 class CreateConflict(Exception):
     """The payment id (idempotency key) already exists: the caller decides replay vs 409."""
+
+    existing: Payment
+
+
+@dataclass
+class CheckoutIdTaken(Exception):
+    """Another Checkout.com payment is already bound to this payment."""
 
     existing: Payment
 
@@ -44,3 +54,13 @@ def failed(reasons: list[dict[str, Any]], index: int) -> bool:
     """This item's condition failed. Any other reason (TransactionConflict, throttling) is not an
     answer about the data: the caller re-raises and the client (or Checkout.com) retries."""
     return index < len(reasons) and reasons[index].get("Code") == "ConditionalCheckFailed"
+
+
+def conflicted(exc: Exception) -> bool:
+    """A transaction cancelled only because another one was touching the same items (retry it)."""
+    if error_code(exc) == "TransactionConflictException":
+        return True
+    if error_code(exc) != "TransactionCanceledException":
+        return False
+    codes = {r.get("Code") for r in cancellation_reasons(exc)}
+    return "TransactionConflict" in codes and "ConditionalCheckFailed" not in codes

@@ -6,9 +6,18 @@ from __future__ import annotations
 from typing import Any
 
 from qpay.adapters.dynamo import to_ddb
-from qpay.adapters.store.keys import PAYMENT_SK, PENDING_PK, TIMER_SK, TTL_ATTRIBUTE, change_day, payment_pk
+from qpay.adapters.store.keys import (
+    PAYMENT_SK,
+    TIMER_SK,
+    TTL_ATTRIBUTE,
+    changed_key,
+    open_refund_pk,
+    payment_pk,
+    pending_pk,
+    refund_sk,
+)
 from qpay.domain.records import Payment, Refund
-from qpay.domain.refunds import RefundState
+from qpay.domain.refunds import OPEN_REFUND_STATES, RefundState
 from qpay.domain.states import FINAL_STAGES, Stage
 
 
@@ -36,22 +45,23 @@ def payment_item(p: Payment) -> dict[str, Any]:
         "version": p.version,
         "request_hash": p.request_hash,
         "lease_until": p.lease_until,
+        "create_attempt": p.create_attempt,
         "attention": False,
         "expiry_attempts": p.expiry_attempts,
         "metadata": dict(p.metadata),
         "last_event": p.last_event,
-        "changed_day": change_day(p.updated_at or p.created_at),
+        "changed_day": changed_key(p.id, p.updated_at or p.created_at),
     }
     if p.stage not in FINAL_STAGES:
-        item.update(pending_pk=PENDING_PK, pending_sk=p.deadline)
+        item.update(pending_pk=pending_pk(p.id), pending_sk=p.deadline)
     # the customer's name and email live in the CUSTOMER item, which TTL removes
     return item
 
 
 def refund_item(r: Refund) -> dict[str, Any]:
-    return {
+    item: dict[str, Any] = {
         "pk": payment_pk(r.payment_id),
-        "sk": f"REFUND#{r.id}",
+        "sk": refund_sk(r.id),
         "kind": "refund",
         "id": r.id,
         "payment_id": r.payment_id,
@@ -66,7 +76,11 @@ def refund_item(r: Refund) -> dict[str, Any]:
         "created_at": r.created_at,
         "updated_at": r.updated_at,
         "failure": r.failure,
+        "executions": r.executions,
     }
+    if r.state in OPEN_REFUND_STATES:  # the sparse open-refunds index: a sweeper owns what nothing else does
+        item.update(open_refund_pk=open_refund_pk(r.id), open_refund_sk=r.created_at)
+    return item
 
 
 def timer_item(payment_id: str, at: int, attempt: int) -> dict[str, Any]:
@@ -99,7 +113,14 @@ def payment_from(item: dict[str, Any]) -> Payment:
     return Payment(**data)
 
 
-def refund_from(item: dict[str, Any]) -> Refund:
+def refund_from(item: dict[str, Any]) -> Refund | None:
+    """A refund, or None for an item that is not a whole refund (never let one bad item break a read)."""
     data = {k: v for k, v in item.items() if k in _REFUND_FIELDS}
-    data["state"] = RefundState(item["state"])
-    return Refund(**data)
+    try:
+        data["state"] = RefundState(item["state"])
+        refund = Refund(**data)
+    except (KeyError, TypeError, ValueError):
+        return None
+    if not isinstance(refund.amount, int) or not isinstance(refund.id, str):
+        return None
+    return refund
