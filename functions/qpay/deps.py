@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from qpay.adapters.checkout import CheckoutClient
     from qpay.adapters.secrets import Keys, SecretReader
     from qpay.adapters.store import PaymentStore
-    from qpay.service.payments import RecentChecks
+    from qpay.service.returns import RecentChecks
 
 
 @cache
@@ -86,7 +86,7 @@ def checkout() -> CheckoutClient:
 @cache
 def recent_returns() -> RecentChecks:
     """Payments this container asked Checkout about on a return, in the last few seconds."""
-    from qpay.service.payments import RecentChecks  # noqa: PLC0415
+    from qpay.service.returns import RecentChecks  # noqa: PLC0415
 
     return RecentChecks()
 

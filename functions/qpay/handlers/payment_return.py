@@ -13,7 +13,7 @@ from typing import Any
 from qpay import clock, deps
 from qpay.api import http
 from qpay.observability import logger
-from qpay.service.payments import Ports, checking_page, record_return
+from qpay.service.returns import ReturnPorts, checking_page, record_return
 from qpay.settings import get_settings
 
 RESPONSE_MARGIN_S = 1.0  # leave time to answer before the Lambda timeout
@@ -32,8 +32,7 @@ def route(event: http.Event, context: Any = None) -> http.Response:
         return (remaining() / 1000.0 - RESPONSE_MARGIN_S) if callable(remaining) else 60.0
 
     try:
-        keys = deps.keys()
-        ports = Ports(store=deps.store(), checkout=deps.checkout(), settings=s, server_key=keys.server_key)
+        ports = ReturnPorts(store=deps.store(), checkout=deps.checkout(), settings=s)
         _, location = record_return(
             payment_id=payment_id,
             session_id=q.get("cko-session-id"),
