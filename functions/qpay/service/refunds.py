@@ -101,7 +101,7 @@ def request_refund(
         raise Conflict("this Idempotency-Key was used with a different refund request")
     if refund.state not in FINAL_REFUND_STATES:
         try:
-            ensure_execution(ports, refund, now=now)
+            ensure_execution(ports, refund, now=now, check_first=not created)
         except Exception:
             logger.exception("could not start the refund workflow", extra={"refund_id": refund.id})
             raise UpstreamUnavailable(
@@ -127,29 +127,47 @@ def execution_name(refund: Refund) -> str:
     return refund.id if refund.executions == 0 else f"{refund.id}-{refund.executions}"
 
 
-def ensure_execution(ports: RefundPorts, refund: Refund, *, now: int) -> str:
+def ensure_execution(ports: RefundPorts, refund: Refund, *, now: int, check_first: bool = False) -> str:
     """Start the refund's execution, or make sure one is running or has succeeded. An execution that
-    failed, timed out or was aborted (its name stays taken) is replaced by the next one. Returns what
-    happened: ``started``, ``running`` or ``restarted``."""
+    failed, timed out or was aborted (its name stays taken for 90 days) is replaced by the next one,
+    ``<refund id>-<n>``. ``check_first``: look at the latest execution before starting (a retried
+    request, the sweeper); a first start goes straight to ``StartExecution``, which answers
+    ``ExecutionAlreadyExists`` for a closed one. Returns ``started``, ``running`` or ``restarted``."""
     client = _sfn(ports)
     arn = ports.settings.refund_state_machine_arn
     name = execution_name(refund)
     payload = json.dumps({"payment_id": refund.payment_id, "refund_id": refund.id})
-    try:
-        client.start_execution(stateMachineArn=arn, name=name, input=payload)
-        return "started"
-    except Exception as exc:
-        if _code(exc) != "ExecutionAlreadyExists":
-            raise
-    status = client.describe_execution(executionArn=_execution_arn(arn, name)).get("status")
-    if status in LIVE_EXECUTION:
-        return "running"
+    status: str | None = None
+    if check_first:
+        status = _status(client, arn, name)
+        if status in LIVE_EXECUTION:
+            return "running"
+    if status is None:
+        try:
+            client.start_execution(stateMachineArn=arn, name=name, input=payload)
+            return "started"
+        except Exception as exc:
+            if _code(exc) != "ExecutionAlreadyExists":
+                raise
+        status = _status(client, arn, name)
+        if status in LIVE_EXECUTION:
+            return "running"
     number = ports.store.bump_execution(refund.payment_id, refund.id, now=now)
     client.start_execution(stateMachineArn=arn, name=f"{refund.id}-{number}", input=payload)
     logger.warning(
         "refund workflow restarted", extra={"refund_id": refund.id, "previous": name, "previous_status": status}
     )
     return "restarted"
+
+
+def _status(client: Any, state_machine_arn: str | None, name: str) -> str | None:
+    """The execution's status, or None when there is no such execution."""
+    try:
+        return str(client.describe_execution(executionArn=_execution_arn(state_machine_arn, name)).get("status"))
+    except Exception as exc:
+        if _code(exc) == "ExecutionDoesNotExist":
+            return None
+        raise
 
 
 def _execution_arn(state_machine_arn: str | None, name: str) -> str:
@@ -270,7 +288,7 @@ def sweep_refund(payment_id: str, refund_id: str, *, now: int, ports: RefundPort
     if refund is None or refund.state in FINAL_REFUND_STATES:
         return "final"
     try:
-        result = ensure_execution(ports, refund, now=now)
+        result = ensure_execution(ports, refund, now=now, check_first=True)
     except Exception:
         logger.exception("refund sweeper could not check the workflow", extra={"refund_id": refund_id})
         raise
