@@ -6,7 +6,7 @@ PY := .venv/bin/python
 UV := $(shell command -v uv 2>/dev/null || echo .bootstrap/bin/uv)
 export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
 
-.PHONY: run test lint fmt bench load deps sysdeps replay openapi validate clean
+.PHONY: run test lint fmt bench load deps sysdeps replay openapi validate artefact smoke clean
 
 run: deps sysdeps ## the whole local stack: API :3000, Checkout.com simulator :3001
 	PYTHONPATH=functions:sandbox $(PY) -m qpay_local run $(ARGS)
@@ -17,8 +17,32 @@ test: deps sysdeps ## every test (unit, handlers, simulator, local stack, browse
 lint: deps ## ruff + mypy + cfn-lint
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
-	.venv/bin/mypy functions sandbox
+	.venv/bin/mypy functions sandbox infra
 	.venv/bin/cfn-lint template.yaml
+
+# The deploy gate (tools in their own venv: the SAM translator pins a pydantic the runtime's does not
+# match). The real SAM transform on template.yaml -> build/transformed.json, cfn-lint on that, statelint
+# on the rendered refund ASL. Fails, naming the problem, where `sam deploy` would fail.
+VALIDATE_VENV := .tools/validate
+validate: deps $(VALIDATE_VENV)/.installed ## SAM transform + cfn-lint (transformed) + statelint
+	$(VALIDATE_VENV)/bin/python infra/tools/validate.py $(ARGS)
+
+$(VALIDATE_VENV)/.installed: infra/tools/validate-requirements.txt
+	rm -rf $(VALIDATE_VENV)
+	$(UV) venv --quiet --python python3 $(VALIDATE_VENV)
+	$(UV) pip install --quiet --python $(VALIDATE_VENV)/bin/python -r infra/tools/validate-requirements.txt
+	@touch $@
+
+# What `sam build` builds (functions/Makefile), without SAM: build/artefact/{layer,function}.
+artefact: ## the Lambda layer and function artefacts exactly as sam build makes them
+	rm -rf build/artefact
+	$(MAKE) -C functions build-DependenciesLayer ARTIFACTS_DIR=$(CURDIR)/build/artefact/layer
+	$(MAKE) -C functions build-CreatePaymentFunction ARTIFACTS_DIR=$(CURDIR)/build/artefact/function
+	@du -sh build/artefact/*
+
+# Opt-in: one payment against a deployed stack with the Checkout.com sandbox (README, Deploy).
+smoke: deps ## make smoke URL=https://<api-id>.execute-api.<region>.amazonaws.com KEY=<merchant API key>
+	PYTHONPATH=. $(PY) infra/tools/smoke.py --url "$(URL)" --key "$(KEY)" $(ARGS)
 
 fmt: deps
 	.venv/bin/ruff format .
@@ -47,4 +71,4 @@ sysdeps: ## Debian chromium + Java for the browser tests and DynamoDB Local; npm
 	@bash .ci/sysdeps.sh
 
 clean:
-	rm -rf .venv .bootstrap node_modules .aws-sam build bench-results .local-state
+	rm -rf .venv .bootstrap node_modules .aws-sam build bench-results .local-state .tools

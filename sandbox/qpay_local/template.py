@@ -167,6 +167,8 @@ class Template:
         apis = self.of_type("AWS::Serverless::HttpApi")
         for res in apis.values():
             cors = res.get("Properties", {}).get("CorsConfiguration")
+            if isinstance(cors, dict) and "Fn::If" in cors:
+                cors = cors["Fn::If"][1]  # the template wraps it in an always-true Fn::If (SAM quirk)
             if isinstance(cors, dict):
                 return cors
         return None
