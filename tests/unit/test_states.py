@@ -8,11 +8,18 @@ from hypothesis import strategies as st
 
 from qpay.domain.states import (
     CHECKOUT_STATUS_EVENTS,
+    CHECKOUT_STATUSES_WITHOUT_EVENT,
+    DEAD_STAGES,
     FINAL_STAGES,
+    INTENT_ABANDONED,
+    OPEN_STAGES,
     PAYMENT_EVENT_TYPES,
+    QPAY_EVENT_TYPES,
+    REFUND_EVENT_TYPES,
     TRANSITIONS,
     Stage,
     Status,
+    Transition,
     derive_status,
     next_stage,
 )
@@ -24,6 +31,7 @@ HISTORIES = {
     "canceled": ["payment_pending", "payment_canceled"],
     "expired": ["payment_pending", "payment_expired"],
     "abandoned-after-approval": ["payment_pending", "payment_capture_pending", "payment_expired"],
+    "canceled-after-approval": ["payment_pending", "payment_capture_pending", "payment_canceled"],
 }
 
 
@@ -42,6 +50,7 @@ def test_in_order_history_reaches_its_end(name: str) -> None:
         "canceled": Stage.CANCELED,
         "expired": Stage.EXPIRED,
         "abandoned-after-approval": Stage.EXPIRED,
+        "canceled-after-approval": Stage.CANCELED,
     }[name]
     assert run(HISTORIES[name]) is expected
 
@@ -96,6 +105,8 @@ def test_checkout_pending_never_moves_a_payment() -> None:
         (1000, 1, Status.PARTIALLY_REFUNDED),
         (1000, 999, Status.PARTIALLY_REFUNDED),
         (1000, 1000, Status.REFUNDED),
+        (1, 1, Status.REFUNDED),  # a one-dirham payment refunded in full
+        (0, 0, Status.CAPTURED),  # a capture whose amount we never learned is not "refunded"
     ],
 )
 def test_status_follows_refunded_sum(captured: int, refunded: int, status: Status) -> None:
@@ -105,3 +116,86 @@ def test_status_follows_refunded_sum(captured: int, refunded: int, status: Statu
 def test_open_stages_show_their_own_status() -> None:
     assert derive_status(Stage.CAPTURE_PENDING, 0, 0) is Status.CAPTURE_PENDING
     assert derive_status(Stage.PENDING, 0, 0) is Status.PENDING
+
+
+# ------------------------------------------------------------------ the tables, pinned entry by entry
+P, CP, C, D, X, E = (
+    Stage.PENDING,
+    Stage.CAPTURE_PENDING,
+    Stage.CAPTURED,
+    Stage.DECLINED,
+    Stage.CANCELED,
+    Stage.EXPIRED,
+)
+
+
+def test_transition_table_is_exactly_this() -> None:
+    assert {
+        "payment_pending": Transition(P, frozenset({P})),
+        "payment_capture_pending": Transition(CP, frozenset({P})),
+        "payment_captured": Transition(C, frozenset({P, CP, D, X, E})),
+        "payment_capture_declined": Transition(D, frozenset({P, CP})),
+        "payment_canceled": Transition(X, frozenset({P, CP})),
+        "payment_expired": Transition(E, frozenset({P, CP})),
+        INTENT_ABANDONED: Transition(E, frozenset({P})),
+    } == TRANSITIONS
+
+
+def test_stage_sets_and_event_lists_are_exactly_these() -> None:
+    assert frozenset({P, CP}) == OPEN_STAGES
+    assert frozenset({C, D, X, E}) == FINAL_STAGES
+    assert frozenset({D, X, E}) == DEAD_STAGES
+    assert PAYMENT_EVENT_TYPES == (
+        "payment_pending",
+        "payment_capture_pending",
+        "payment_captured",
+        "payment_capture_declined",
+        "payment_canceled",
+        "payment_expired",
+    )
+    assert REFUND_EVENT_TYPES == ("payment_refund_pending", "payment_refunded", "payment_refund_declined")
+    assert QPAY_EVENT_TYPES == PAYMENT_EVENT_TYPES + REFUND_EVENT_TYPES
+    assert INTENT_ABANDONED not in QPAY_EVENT_TYPES  # never accepted from a webhook
+
+
+def test_checkout_status_table_is_exactly_this() -> None:
+    assert CHECKOUT_STATUS_EVENTS == {
+        "Captured": "payment_captured",
+        "Paid": "payment_captured",
+        "Partially Refunded": "payment_captured",
+        "Refunded": "payment_captured",
+        "Authorized": "payment_capture_pending",
+        "Declined": "payment_capture_declined",
+        "Canceled": "payment_canceled",
+        "Expired": "payment_expired",
+        "Voided": "payment_expired",
+    }
+    assert frozenset({"Pending"}) == CHECKOUT_STATUSES_WITHOUT_EVENT
+
+
+@pytest.mark.parametrize("stage", list(Stage))
+@pytest.mark.parametrize("event", sorted(TRANSITIONS))
+def test_next_stage_for_every_stage_and_event(stage: Stage, event: str) -> None:
+    rule = TRANSITIONS[event]
+    expected = rule.target if stage in rule.sources and stage is not rule.target else None
+    assert next_stage(stage, event) is expected
+
+
+def test_unknown_events_move_nothing() -> None:
+    for stage in Stage:
+        assert next_stage(stage, "payment_declined") is None
+
+
+def test_public_statuses_are_these_strings() -> None:
+    assert [s.value for s in Status] == [
+        "Pending",
+        "Capture Pending",
+        "Captured",
+        "Partially Refunded",
+        "Refunded",
+        "Declined",
+        "Canceled",
+        "Expired",
+    ]
+    for stage in (D, X, E, P, CP):
+        assert derive_status(stage, 100, 100).value == stage.value
