@@ -26,6 +26,7 @@ in that list; they name the field in Checkout's style.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -39,6 +40,10 @@ MAX_NATIONAL_ID = 32
 MAX_CUSTOMER_FIELD = 255
 PAYMENT_TYPES = ("Regular",)  # QPay is one-off: Recurring/MOTO/Installment are refused
 LANGUAGES = ("en", "ar")
+
+#: Stands for a field that is absent from the request (``null`` is a value, and never a valid one:
+#: no field of Checkout's published payment request schema is nullable).
+_ABSENT: Any = object()
 
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PROCESSING_CHANNEL_RE = re.compile(r"^pc_[a-z2-7]{26}$")
@@ -75,8 +80,10 @@ def url_encoded_length(text: str) -> int:
 
 
 def is_http_url(value: object) -> bool:
-    """An absolute http(s) URL of at most 255 characters (``success_url``/``failure_url``)."""
-    if not isinstance(value, str) or len(value) > MAX_URL or any(ch.isspace() for ch in value):
+    """An absolute http(s) URI (``format: uri``: ASCII, no spaces) of at most 255 characters."""
+    if not isinstance(value, str) or len(value) > MAX_URL or not value.isascii():
+        return False
+    if any(ch.isspace() or ord(ch) < 0x20 for ch in value):
         return False
     parts = urlsplit(value)
     return parts.scheme in ("http", "https") and bool(parts.netloc)
@@ -112,13 +119,13 @@ def _is_short_string(value: object, limit: int) -> bool:
 
 
 def _validate_amount_currency(body: dict[str, Any], codes: list[str]) -> None:
-    amount = body.get("amount")
-    if amount is None:
+    amount = body.get("amount", _ABSENT)
+    if amount is _ABSENT or amount is None:
         codes.append("amount_required")
     elif not _is_amount(amount):
         codes.append("amount_invalid")
-    currency = body.get("currency")
-    if currency is None or currency == "":
+    currency = body.get("currency", _ABSENT)
+    if currency is _ABSENT or currency is None or currency == "":
         codes.append("currency_required")
     elif not isinstance(currency, str) or not _CURRENCY_RE.fullmatch(currency) or currency != "QAR":
         codes.append("currency_invalid")
@@ -159,19 +166,19 @@ def _validate_source(source: Any, codes: list[str]) -> _Source:
         codes.append("description_invalid")
     else:
         parsed.description = description
-    language = source.get("language")
-    if language is not None:
+    language = source.get("language", _ABSENT)
+    if language is not _ABSENT:
         if isinstance(language, str) and language.lower() in LANGUAGES:
             parsed.language = language.lower()
         else:
             codes.append("language_invalid")
-    quantity = source.get("quantity")
-    if quantity is not None:
+    quantity = source.get("quantity", _ABSENT)
+    if quantity is not _ABSENT:
         parsed.quantity = _quantity(quantity)
         if parsed.quantity is None:
             codes.append("quantity_invalid")
-    national_id = source.get("national_id")
-    if national_id is not None:
+    national_id = source.get("national_id", _ABSENT)
+    if national_id is not _ABSENT:
         if isinstance(national_id, str) and 0 < len(national_id) <= MAX_NATIONAL_ID:
             parsed.national_id = national_id
         else:
@@ -183,44 +190,40 @@ def _validate_customer(customer: Any, codes: list[str]) -> None:
     if not isinstance(customer, dict):
         codes.append("customer_invalid")
         return
-    cus_id = customer.get("id")
-    if cus_id is not None and (not isinstance(cus_id, str) or not _CUSTOMER_ID_RE.fullmatch(cus_id)):
+    cus_id = customer.get("id", _ABSENT)
+    if cus_id is not _ABSENT and (not isinstance(cus_id, str) or not _CUSTOMER_ID_RE.fullmatch(cus_id)):
         codes.append("customer_id_invalid")
-    email = customer.get("email")
-    if email is not None and (not _is_short_string(email, MAX_CUSTOMER_FIELD) or not _EMAIL_RE.fullmatch(str(email))):
+    email = customer.get("email", _ABSENT)
+    if email is not _ABSENT and (
+        not _is_short_string(email, MAX_CUSTOMER_FIELD) or not _EMAIL_RE.fullmatch(str(email))
+    ):
         codes.append("customer_email_invalid")
-    name = customer.get("name")
-    if name is not None and not _is_short_string(name, MAX_CUSTOMER_FIELD):
+    name = customer.get("name", _ABSENT)
+    if name is not _ABSENT and not _is_short_string(name, MAX_CUSTOMER_FIELD):
         codes.append("customer_name_invalid")
 
 
 def _validate_optional_fields(body: dict[str, Any], codes: list[str]) -> None:
-    reference = body.get("reference")
-    if reference is not None and not _is_short_string(reference, MAX_REFERENCE):
-        codes.append("reference_invalid")
-    description = body.get("description")
-    if description is not None and not _is_short_string(description, MAX_DESCRIPTION):
-        codes.append("description_invalid")
-    success_url = body.get("success_url")
-    if success_url is not None and not is_http_url(success_url):
-        codes.append("success_url_invalid")
-    failure_url = body.get("failure_url")
-    if failure_url is not None and not is_http_url(failure_url):
-        codes.append("fail_url_invalid")
-    payment_type = body.get("payment_type")
-    if payment_type is not None and payment_type not in PAYMENT_TYPES:
-        codes.append("payment_type_invalid")
-    metadata = body.get("metadata")
-    if metadata is not None and not _is_flat_metadata(metadata):
-        codes.append("metadata_invalid")
-    customer = body.get("customer")
-    if customer is not None:
+    checks: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
+        ("reference", lambda v: _is_short_string(v, MAX_REFERENCE), "reference_invalid"),
+        ("description", lambda v: _is_short_string(v, MAX_DESCRIPTION), "description_invalid"),
+        ("success_url", is_http_url, "success_url_invalid"),
+        ("failure_url", is_http_url, "fail_url_invalid"),
+        ("payment_type", lambda v: isinstance(v, str) and v in PAYMENT_TYPES, "payment_type_invalid"),
+        ("metadata", _is_flat_metadata, "metadata_invalid"),
+    )
+    for name, valid, code in checks:
+        value = body.get(name, _ABSENT)
+        if value is not _ABSENT and not valid(value):
+            codes.append(code)
+    customer = body.get("customer", _ABSENT)
+    if customer is not _ABSENT:
         _validate_customer(customer, codes)
 
 
 def _validate_channel(body: dict[str, Any], codes: list[str], required: bool) -> str | None:
-    channel = body.get("processing_channel_id")
-    if channel is None or channel == "":
+    channel = body.get("processing_channel_id", _ABSENT)
+    if channel is _ABSENT or channel == "":
         if required:
             codes.append("processing_channel_id_required")
         return None
@@ -266,15 +269,22 @@ def validate_refund(body: Any) -> tuple[RefundRequest | None, list[str]]:
     if not isinstance(body, dict):
         return None, ["request_json_invalid"]
     codes: list[str] = []
-    amount = body.get("amount")
-    if amount is not None and not _is_amount(amount):
+    amount = body.get("amount", _ABSENT)
+    if amount is not _ABSENT and not _is_amount(amount):
         codes.append("amount_invalid")
-    reference = body.get("reference")
-    if reference is not None and not _is_short_string(reference, MAX_REFERENCE):
+    reference = body.get("reference", _ABSENT)
+    if reference is not _ABSENT and not _is_short_string(reference, MAX_REFERENCE):
         codes.append("reference_invalid")
-    metadata = body.get("metadata")
-    if metadata is not None and not _is_flat_metadata(metadata):
+    metadata = body.get("metadata", _ABSENT)
+    if metadata is not _ABSENT and not _is_flat_metadata(metadata):
         codes.append("metadata_invalid")
     if codes:
         return None, codes
-    return RefundRequest(amount=amount, reference=reference, metadata=metadata), []
+    return (
+        RefundRequest(
+            amount=None if amount is _ABSENT else amount,
+            reference=None if reference is _ABSENT else reference,
+            metadata=None if metadata is _ABSENT else metadata,
+        ),
+        [],
+    )

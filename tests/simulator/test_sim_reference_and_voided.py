@@ -2,8 +2,8 @@
 
 The list is modelled on ``nas_spec/paths/payments.yaml`` (``get``: ``reference`` required, ``limit``
 1..100 default 10, ``skip`` ≥ 0 default 0, latest first) and ``PaymentPaged.yaml``
-(``{limit, skip, total_count, data}``) in Checkout's API reference (the later revision vendored in
-tests/contracts/checkout_spec), and https://www.checkout.com/docs/payments/manage-payments/get-a-list-of-payments.
+(``{limit, skip, total_count, data}``) in Checkout's API reference (the later revision cited in
+tests/contracts/README.md), and https://www.checkout.com/docs/payments/manage-payments/get-a-list-of-payments.
 """
 
 from __future__ import annotations

@@ -109,6 +109,13 @@ def test_return_urls_at_most_255(client: httpx.Client, field: str, code: str, le
         assert _codes(response) == [code]
 
 
+@pytest.mark.parametrize(
+    "url", ["https://shop.example/caf\u00e9", "https://shop.example/a b", "https://shop.example/\t"]
+)
+def test_return_urls_are_uris(client: httpx.Client, url: str) -> None:
+    assert _codes(_post(client, success_url=url)) == ["success_url_invalid"]
+
+
 @pytest.mark.parametrize(("length", "accepted"), [(32, True), (33, False)])
 def test_national_id_at_most_32(client: httpx.Client, length: int, accepted: bool) -> None:
     response = _post(client, source=_source(national_id="A" * length))
@@ -148,3 +155,24 @@ def test_refund_reference_and_metadata_limits(client: httpx.Client, sim) -> None
     assert _codes(nested) == ["metadata_invalid"]
     ok = client.post(f"/payments/{pay_id}/refunds", json={"amount": 1, "reference": "R" * 50})
     assert ok.status_code == 202
+
+
+@pytest.mark.parametrize(
+    ("field", "code"),
+    [
+        ("reference", "reference_invalid"),
+        ("success_url", "success_url_invalid"),
+        ("failure_url", "fail_url_invalid"),
+        ("metadata", "metadata_invalid"),
+        ("customer", "customer_invalid"),
+        ("processing_channel_id", "processing_channel_id_invalid"),
+        ("payment_type", "payment_type_invalid"),
+    ],
+)
+def test_null_is_not_a_value_of_any_published_field(client: httpx.Client, field: str, code: str) -> None:
+    assert _codes(_post(client, **{field: None})) == [code]
+
+
+@pytest.mark.parametrize(("field", "code"), [("quantity", "quantity_invalid"), ("language", "language_invalid")])
+def test_null_source_fields_are_refused(client: httpx.Client, field: str, code: str) -> None:
+    assert _codes(_post(client, source=_source(**{field: None}))) == [code]
