@@ -53,18 +53,16 @@ def _page(language: str, merchant: str, body: Markup, status: int = 200, script:
 
 def _summary(sim: SimulatorCore, payment: Payment, with_countdown: bool) -> Markup:
     lang = language_of(payment.language)
+    amount = Markup(
+        '<p class="amount-row"><span class="label">{}</span><span id="amount" class="amount" dir="ltr">{}</span></p>'
+    ).format(text(lang, "amount"), format_amount(payment.amount, payment.currency))
     rows = [
         ("merchant", Markup('<span id="merchant-name">{}</span>').format(sim.config.merchant_name)),
-        (
-            "amount",
-            Markup('<span id="amount" class="amount" dir="ltr">{}</span>').format(
-                format_amount(payment.amount, payment.currency)
-            ),
-        ),
         ("description", Markup('<span id="payment-description">{}</span>').format(payment.description)),
     ]
     if payment.reference:
-        rows.append(("reference", Markup('<span id="payment-reference" dir="ltr">{}</span>').format(payment.reference)))
+        reference = Markup('<span id="payment-reference" dir="ltr">{}</span>').format(payment.reference)
+        rows.append(("reference", reference))
     items = Markup("").join(Markup("<dt>{}</dt><dd>{}</dd>").format(text(lang, key), value) for key, value in rows)
     countdown = Markup("")
     if with_countdown and payment.expires_on is not None:
@@ -81,8 +79,8 @@ def _summary(sim: SimulatorCore, payment: Payment, with_countdown: bool) -> Mark
         )
     return Markup(
         '<section class="card" id="payment-summary" aria-label="{}"><span class="sandbox">{}</span>'
-        "<dl>{}</dl>{}</section>"
-    ).format(text(lang, "amount"), text(lang, "sandbox"), items, countdown)
+        "{}<dl>{}</dl>{}</section>"
+    ).format(text(lang, "summary"), text(lang, "sandbox"), amount, items, countdown)
 
 
 def _form(payment: Payment) -> Markup:

@@ -21,10 +21,12 @@ main{max-width:30rem;margin:0 auto;padding:1rem}
 box-shadow:0 1px 3px rgba(0,0,0,.12)}
 .sandbox{display:inline-block;font-size:.8125rem;background:#fff4ce;color:#5c4400;border-radius:6px;
 padding:.125rem .5rem;margin-block-end:.75rem}
-dl{margin:0;display:grid;grid-template-columns:minmax(0,8rem) minmax(0,1fr);gap:.375rem .75rem}
+dl{margin:0;display:grid;grid-template-columns:auto minmax(0,1fr);gap:.375rem 1rem}
 dt{color:#4a4f57}
 dd{margin:0;font-weight:600;min-width:0}
-.amount{font-size:1.5rem;font-weight:700;color:#5a1236}
+.amount-row{margin:0 0 .75rem;display:flex;flex-wrap:wrap;align-items:baseline;justify-content:space-between;gap:.25rem 1rem}
+.amount-row .label{color:#4a4f57}
+.amount{font-size:1.75rem;font-weight:700;color:#5a1236;overflow-wrap:normal}
 .countdown{margin-block-start:.75rem;padding:.5rem .75rem;border-radius:8px;background:#eef6ff;color:#0b3d75}
 .countdown strong{font-variant-numeric:tabular-nums}
 label{display:block;font-weight:600;margin-block:1rem .25rem}
