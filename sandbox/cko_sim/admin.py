@@ -121,7 +121,6 @@ def register(app: Flask, sim: SimulatorCore) -> None:  # noqa: PLR0915 - one fla
         code = "route_not_found" if status == 404 else f"http_{status}"
         return error_response(status, [code])
 
-    @app.get("/")
     @app.get(PREFIX)
     @app.get(f"{PREFIX}/")
     def index() -> Response:
