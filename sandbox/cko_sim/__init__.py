@@ -15,10 +15,12 @@ or run it with ``python -m cko_sim --port 3001 --webhook-url URL --webhook-key K
 from cko_sim.cards import FIXED_EXPIRY_CARD, PIN_CARD, PIN_CARD_PIN
 from cko_sim.clock import Clock
 from cko_sim.config import DEFAULT_RETRY_SCHEDULE, SimConfig
+from cko_sim.core import PageResult, SimulatorCore, append_query
+from cko_sim.errors import SimulatorError
 from cko_sim.faults import Faults, RequestRecord, SimulatedConnectionDrop
 from cko_sim.models.state import Action, Payment, PaymentStatus
 from cko_sim.server import PortInUseError
-from cko_sim.simulator import PageResult, Simulator, SimulatorError, append_query
+from cko_sim.simulator import Simulator
 from cko_sim.webhooks import QPAY_EVENT_TYPES, Delivery, WebhookDispatcher, WebhookEvent, sign, verify
 
 __all__ = [
@@ -39,6 +41,7 @@ __all__ = [
     "SimConfig",
     "SimulatedConnectionDrop",
     "Simulator",
+    "SimulatorCore",
     "SimulatorError",
     "WebhookDispatcher",
     "WebhookEvent",

@@ -26,6 +26,25 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--time-scale", type=float, default=1.0, help="real seconds per simulated delay second")
     parser.add_argument("--payment-expiry-seconds", type=float, default=3600.0)
     parser.add_argument("--public-base-url", default=None, help="base URL to print in _links")
+    parser.add_argument("--merchant-name", default=SimConfig.merchant_name, help="shown on the hosted QPay page")
+    parser.add_argument(
+        "--expired-status",
+        choices=("Expired", "Voided"),
+        default=SimConfig.expired_payment_status,
+        help="status GET /payments/{id} reports for an abandoned payment",
+    )
+    parser.add_argument(
+        "--refund-webhook-reference",
+        choices=("refund", "payment"),
+        default=SimConfig.refund_webhook_reference,
+        help="data.reference on refund outcome webhooks: the refund's own, or the payment's",
+    )
+    parser.add_argument(
+        "--refund-pending-shape",
+        choices=("workflows", "reporting-and-insights"),
+        default=SimConfig.refund_pending_shape,
+        help="payment_refund_pending body: without reference/metadata (workflows) or with both",
+    )
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--verbose", "-v", action="store_true")
     return parser.parse_args(argv)
@@ -46,6 +65,10 @@ def main(argv: list[str] | None = None) -> int:
         payment_expiry_seconds=args.payment_expiry_seconds if args.payment_expiry_seconds > 0 else None,
         public_base_url=args.public_base_url,
         seed=args.seed,
+        merchant_name=args.merchant_name,
+        expired_payment_status=args.expired_status,
+        refund_webhook_reference=args.refund_webhook_reference,
+        refund_pending_shape=args.refund_pending_shape,
     )
     sim = Simulator(config)
     try:
@@ -56,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Checkout.com QPay simulator on {base}", flush=True)
     print(f"  API:          {base}/payments  (Authorization: sk_sbox_... or Bearer sk_sbox_...)", flush=True)
     print(f"  QPay page:    {base}/qpay-external/redirect-to-qpay?pun=...", flush=True)
-    print(f"  Admin:        {base}/_sim/health", flush=True)
+    print(f"  Admin:        {base}/_sim  (index of the admin routes)", flush=True)
     print(f"  Webhooks to:  {', '.join(config.webhook_urls) or '(none)'}", flush=True)
     print("Press Ctrl-C to stop.", flush=True)
 

@@ -1,20 +1,80 @@
-"""Admin endpoints under ``/_sim/…``: drive payments, clock, faults and webhook chaos over HTTP."""
+"""Admin endpoints under ``/_sim/…``: drive payments, clock, faults and webhook chaos over HTTP.
+
+Payment routes take any of: Checkout's ``pay_…`` id, the QPay ``pun``, the merchant's own payment id
+(the value of ``metadata[SimConfig.merchant_id_metadata_key]``) or the payment ``reference``.
+Errors (and unknown routes) answer in Checkout's error shape ``{request_id, error_type, error_codes}``.
+"""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Response, jsonify, request
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response as BaseResponse
 
 from cko_sim.clock import iso
+from cko_sim.errors import SimulatorError
 from cko_sim.faults import FaultKind
-from cko_sim.simulator import SimulatorError, public_payment_fields
-from cko_sim.views import actions_view
+from cko_sim.models.state import REFUNDABLE, Payment, PaymentStatus
+from cko_sim.views import actions_view, admin_summary
 
 if TYPE_CHECKING:
-    from cko_sim.simulator import Simulator
+    from cko_sim.core import SimulatorCore
 
 PREFIX = "/_sim"
+_PENDING = frozenset({PaymentStatus.PENDING})
+_ERROR_TYPES = {404: "resource_not_found", 405: "method_not_allowed", 409: "operation_not_allowed"}
+
+#: One line per admin route for the ``GET /_sim`` index.
+ROUTE_HELP: dict[str, str] = {
+    "GET /_sim": "this index",
+    "GET /_sim/health": "status and simulator time",
+    "POST /_sim/reset": "forget every payment, request, key, fault and event",
+    "GET /_sim/payments": "every payment (summary)",
+    "GET /_sim/payments/{id}": "one payment with its actions; id = pay_…, pun, merchant payment id or reference",
+    "POST /_sim/payments/{id}/pay": '{"card", "expiry", "pin"} -> {redirect_url, status}',
+    "POST /_sim/payments/{id}/cancel": "press Cancel on the QPay page",
+    "POST /_sim/payments/{id}/expire": "abandon a Pending payment now",
+    "POST /_sim/payments/{id}/dashboard-refund": '{"amount", "reference"?}: a refund made outside the API',
+    "GET /_sim/requests": "API request log",
+    "GET /_sim/clock": "simulator time",
+    "POST /_sim/clock/advance": '{"seconds": 900}',
+    "GET /_sim/faults": "programmed faults",
+    "POST /_sim/faults/fail-next": '{"n", "status", "path_prefix", "method", "seconds"}',
+    "POST /_sim/faults/decline-refunds": '{"enabled": true}',
+    "POST /_sim/faults/reset": "clear faults",
+    "POST /_sim/webhooks/pause": "queue webhooks without delivering",
+    "POST /_sim/webhooks/resume": "deliver again",
+    "POST /_sim/webhooks/duplicate-next": '{"n"}',
+    "POST /_sim/webhooks/reorder-next": '{"n"}',
+    "POST /_sim/webhooks/release-held": "deliver held (reordered) events now",
+    "POST /_sim/webhooks/drop-next": '{"n"}',
+    "POST /_sim/webhooks/delay-next": '{"n", "seconds"}',
+    "POST /_sim/webhooks/chaos": '{"duplicate", "drop", "reorder", "delay_seconds"}',
+    "POST /_sim/webhooks/wait-idle": '{"timeout"} -> {"idle"}',
+    "GET /_sim/webhooks/events": "bodies of every event emitted",
+    "GET /_sim/webhooks/deliveries": "every delivery attempt",
+}
+
+
+class AdminInputError(ValueError):
+    """A malformed admin request body."""
+
+
+def error_response(status: int, codes: list[str], error_type: str | None = None) -> Response:
+    """Checkout's error shape."""
+    if error_type is None:
+        error_type = _ERROR_TYPES.get(status, "request_invalid")
+    response = jsonify({"request_id": str(uuid.uuid4()), "error_type": error_type, "error_codes": codes})
+    response.status_code = status
+    return response
+
+
+def _from_error(err: SimulatorError) -> Response:
+    return error_response(err.status, err.codes or [f"status_{err.status}"])
 
 
 def _body() -> dict[str, Any]:
@@ -22,21 +82,50 @@ def _body() -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def _count(data: dict[str, Any], default: int = 1) -> int:
-    return int(data.get("n", default))
-
-
-def _error(err: SimulatorError) -> Response:
-    response = jsonify({"error": str(err), "status": err.status, "codes": err.codes})
-    response.status_code = err.status
-    return response
+def _number(data: dict[str, Any], name: str, default: float, cast: Callable[[Any], Any] = int) -> Any:
+    raw = data.get(name, default)
+    if isinstance(raw, bool):
+        raise AdminInputError(f"{name}_invalid")
+    try:
+        return cast(raw)
+    except (TypeError, ValueError) as exc:
+        raise AdminInputError(f"{name}_invalid") from exc
 
 
 def _ok(**extra: Any) -> Response:
     return jsonify({"ok": True, **extra})
 
 
-def register(app: Flask, sim: Simulator) -> None:  # noqa: PLR0915 - one flat list of routes
+def register(app: Flask, sim: SimulatorCore) -> None:  # noqa: PLR0915 - one flat list of routes
+    def lookup(ident: str, prefer: frozenset[PaymentStatus] = frozenset()) -> Payment:
+        payment = sim.resolve(ident, prefer)
+        if payment is None:
+            raise SimulatorError(404, ["payment_not_found"], f"unknown payment {ident}")
+        return payment
+
+    @app.errorhandler(SimulatorError)
+    def _simulator_error(err: SimulatorError) -> Response:
+        return _from_error(err)
+
+    @app.errorhandler(AdminInputError)
+    def _input_error(err: AdminInputError) -> Response:
+        return error_response(422, [str(err)])
+
+    @app.errorhandler(HTTPException)
+    def _http_error(err: HTTPException) -> BaseResponse:
+        status = err.code or 500
+        if status < 400:  # routing redirects
+            return err.get_response()
+        if request.path.startswith("/payments"):
+            return Response(b"", status=status)  # Checkout's API answers 401/404 with an empty body
+        code = "route_not_found" if status == 404 else f"http_{status}"
+        return error_response(status, [code])
+
+    @app.get(PREFIX)
+    @app.get(f"{PREFIX}/")
+    def index() -> Response:
+        return jsonify({"simulator": "cko_sim", "base_url": sim.base_url, "routes": ROUTE_HELP})
+
     @app.get(f"{PREFIX}/health")
     def health() -> Response:
         return _ok(base_url=sim.base_url, now=iso(sim.clock.now()))
@@ -49,57 +138,48 @@ def register(app: Flask, sim: Simulator) -> None:  # noqa: PLR0915 - one flat li
     # -- payments -------------------------------------------------------------------------------
 
     @app.get(f"{PREFIX}/payments")
-    def list_payments() -> Response:
+    def list_sim_payments() -> Response:
         with sim.lock:
-            return jsonify([public_payment_fields(p) for p in sim.payments.values()])
+            return jsonify([admin_summary(p) for p in sim.payments.values()])
 
-    @app.get(f"{PREFIX}/payments/<pay_id>")
-    def show_payment(pay_id: str) -> Response:
-        payment = sim.find(pay_id)
-        if payment is None:
-            return _error(SimulatorError(404, message="unknown payment"))
+    @app.get(f"{PREFIX}/payments/<ident>")
+    def show_payment(ident: str) -> Response:
+        payment = lookup(ident)
         with sim.lock:
-            return jsonify({**public_payment_fields(payment), "actions": actions_view(payment)})
+            return jsonify({**admin_summary(payment), "actions": actions_view(payment)})
 
-    @app.post(f"{PREFIX}/payments/<pay_id>/pay")
-    def pay(pay_id: str) -> Response:
+    @app.post(f"{PREFIX}/payments/<ident>/pay")
+    def pay(ident: str) -> Response:
         data = _body()
-        try:
-            url = sim.pay(
-                pay_id,
-                card=str(data.get("card", "4215375500883243")),
-                expiry=data.get("expiry"),
-                pin=str(data.get("pin", "123456")),
-            )
-        except SimulatorError as err:
-            return _error(err)
-        payment = sim.find(pay_id)
-        return _ok(redirect_url=url, status=payment.status.value if payment else None)
+        payment = lookup(ident, _PENDING)
+        expiry = data.get("expiry")
+        url = sim.pay(
+            payment.id,
+            card=str(data.get("card", "4215375500883243")),
+            expiry=str(expiry) if expiry is not None else None,
+            pin=str(data.get("pin", "123456")),
+        )
+        return _ok(id=payment.id, redirect_url=url, status=sim.get_payment(payment.id).status.value)
 
-    @app.post(f"{PREFIX}/payments/<pay_id>/cancel")
-    def cancel(pay_id: str) -> Response:
-        try:
-            return _ok(redirect_url=sim.cancel(pay_id))
-        except SimulatorError as err:
-            return _error(err)
+    @app.post(f"{PREFIX}/payments/<ident>/cancel")
+    def cancel(ident: str) -> Response:
+        payment = lookup(ident, _PENDING)
+        return _ok(id=payment.id, redirect_url=sim.cancel(payment.id))
 
-    @app.post(f"{PREFIX}/payments/<pay_id>/expire")
-    def expire(pay_id: str) -> Response:
-        try:
-            sim.expire_payment(pay_id)
-        except SimulatorError as err:
-            return _error(err)
-        return _ok()
+    @app.post(f"{PREFIX}/payments/<ident>/expire")
+    def expire(ident: str) -> Response:
+        payment = lookup(ident, _PENDING)
+        sim.expire_payment(payment.id)
+        return _ok(id=payment.id)
 
-    @app.post(f"{PREFIX}/payments/<pay_id>/dashboard-refund")
-    def dashboard_refund(pay_id: str) -> Response:
+    @app.post(f"{PREFIX}/payments/<ident>/dashboard-refund")
+    def dashboard_refund(ident: str) -> Response:
         data = _body()
-        amount = data.get("amount")
-        try:
-            action_id = sim.dashboard_refund(pay_id, int(amount) if amount is not None else None, data.get("reference"))
-        except SimulatorError as err:
-            return _error(err)
-        return _ok(action_id=action_id)
+        payment = lookup(ident, REFUNDABLE)
+        amount = _number(data, "amount", 0) if data.get("amount") is not None else None
+        reference = data.get("reference")
+        action_id = sim.dashboard_refund(payment.id, amount, str(reference) if reference is not None else None)
+        return _ok(id=payment.id, action_id=action_id)
 
     @app.get(f"{PREFIX}/requests")
     def requests_log() -> Response:
@@ -113,7 +193,9 @@ def register(app: Flask, sim: Simulator) -> None:  # noqa: PLR0915 - one flat li
 
     @app.post(f"{PREFIX}/clock/advance")
     def advance() -> Response:
-        seconds = float(_body().get("seconds", 0))
+        seconds = _number(_body(), "seconds", 0, float)
+        if seconds < 0:
+            raise AdminInputError("seconds_invalid")
         return _ok(now=iso(sim.clock.advance(seconds)))
 
     # -- faults ---------------------------------------------------------------------------------
@@ -135,16 +217,17 @@ def register(app: Flask, sim: Simulator) -> None:  # noqa: PLR0915 - one flat li
         data = _body()
         raw = data.get("status", 503)
         kind: FaultKind = int(raw) if isinstance(raw, int) or str(raw).isdigit() else raw
+        seconds = data.get("seconds")
         try:
             sim.faults.fail_next(
-                _count(data),
+                _number(data, "n", 1),
                 kind,
                 data.get("path_prefix"),
                 method=data.get("method"),
-                seconds=data.get("seconds"),
+                seconds=float(seconds) if seconds is not None else None,
             )
         except ValueError as err:
-            return _error(SimulatorError(422, ["fault_invalid"], str(err)))
+            raise SimulatorError(422, ["fault_invalid"], str(err)) from err
         return _ok()
 
     @app.post(f"{PREFIX}/faults/decline-refunds")
@@ -171,12 +254,12 @@ def register(app: Flask, sim: Simulator) -> None:  # noqa: PLR0915 - one flat li
 
     @app.post(f"{PREFIX}/webhooks/duplicate-next")
     def duplicate_next() -> Response:
-        sim.webhooks.duplicate_next(_count(_body()))
+        sim.webhooks.duplicate_next(_number(_body(), "n", 1))
         return _ok()
 
     @app.post(f"{PREFIX}/webhooks/reorder-next")
     def reorder_next() -> Response:
-        sim.webhooks.reorder_next(_count(_body(), 2))
+        sim.webhooks.reorder_next(_number(_body(), "n", 2))
         return _ok()
 
     @app.post(f"{PREFIX}/webhooks/release-held")
@@ -186,13 +269,13 @@ def register(app: Flask, sim: Simulator) -> None:  # noqa: PLR0915 - one flat li
 
     @app.post(f"{PREFIX}/webhooks/drop-next")
     def drop_next() -> Response:
-        sim.webhooks.drop_next(_count(_body()))
+        sim.webhooks.drop_next(_number(_body(), "n", 1))
         return _ok()
 
     @app.post(f"{PREFIX}/webhooks/delay-next")
     def delay_next() -> Response:
         data = _body()
-        sim.webhooks.delay_next(_count(data), float(data.get("seconds", 60)))
+        sim.webhooks.delay_next(_number(data, "n", 1), _number(data, "seconds", 60, float))
         return _ok()
 
     @app.post(f"{PREFIX}/webhooks/chaos")
@@ -201,9 +284,9 @@ def register(app: Flask, sim: Simulator) -> None:  # noqa: PLR0915 - one flat li
         cfg = sim.config
         for name in ("duplicate", "drop", "reorder"):
             if name in data:
-                setattr(cfg, f"webhook_{name}_probability", float(data[name]))
+                setattr(cfg, f"webhook_{name}_probability", _number(data, name, 0, float))
         if "delay_seconds" in data:
-            cfg.webhook_delay_seconds = float(data["delay_seconds"])
+            cfg.webhook_delay_seconds = _number(data, "delay_seconds", 0, float)
         return _ok(
             duplicate=cfg.webhook_duplicate_probability,
             drop=cfg.webhook_drop_probability,
@@ -213,8 +296,7 @@ def register(app: Flask, sim: Simulator) -> None:  # noqa: PLR0915 - one flat li
 
     @app.post(f"{PREFIX}/webhooks/wait-idle")
     def wait_idle() -> Response:
-        timeout = float(_body().get("timeout", 10))
-        return _ok(idle=sim.webhooks.wait_idle(timeout))
+        return _ok(idle=sim.webhooks.wait_idle(_number(_body(), "timeout", 10, float)))
 
     @app.get(f"{PREFIX}/webhooks/events")
     def events() -> Response:

@@ -1,4 +1,4 @@
-"""Checkout.com's payments API for QPay: create, get (by id or session id), actions, refunds."""
+"""Checkout.com's payments API for QPay: create, get (by id, session id or reference), actions, refunds."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING, Any
 from flask import Flask, Response, request
 
 from cko_sim import ids, views
-from cko_sim.faults import SLOW_ENVIRON_KEY
+from cko_sim.errors import SimulatorError
+from cko_sim.faults import NO_IDEMPOTENCY_CACHE_KEY, SLOW_ENVIRON_KEY
 from cko_sim.idempotency import Outcome
-from cko_sim.simulator import SimulatorError
 from cko_sim.validation import validate_payment, validate_refund
 
 if TYPE_CHECKING:
-    from cko_sim.simulator import Simulator
+    from cko_sim.core import SimulatorCore
 
 
 def _json(body: Any, status: int) -> Response:
@@ -38,6 +38,18 @@ def invalid(codes: list[str]) -> Response:
     return _json({"request_id": _request_id(), "error_type": "request_invalid", "error_codes": codes}, 422)
 
 
+def _paging_param(name: str, default: int, low: int, high: int | None) -> int | None:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    if not (raw.isascii() and raw.isdigit()):
+        return None
+    value = int(raw)
+    if value < low or (high is not None and value > high):
+        return None
+    return value
+
+
 def _parse_json(optional: bool) -> tuple[bool, Any]:
     raw = request.get_data(cache=True)
     if not raw.strip():
@@ -48,7 +60,7 @@ def _parse_json(optional: bool) -> tuple[bool, Any]:
         return False, None
 
 
-def register(app: Flask, sim: Simulator) -> None:  # noqa: PLR0915 - one flat list of routes
+def register(app: Flask, sim: SimulatorCore) -> None:  # noqa: PLR0915 - one flat list of routes
     def base_url() -> str:
         return (sim.config.public_base_url or request.host_url).rstrip("/")
 
@@ -91,9 +103,13 @@ def register(app: Flask, sim: Simulator) -> None:  # noqa: PLR0915 - one flat li
         except BaseException:
             sim.idempotency.abandon(key, path)
             raise
-        sim.idempotency.finish(
-            key, path, response.status_code, response.get_data(), response.content_type or "", sim.clock.now()
-        )
+        if request.environ.get(NO_IDEMPOTENCY_CACHE_KEY):
+            # the caller will see a 5xx instead of this answer: Checkout keeps no result for the key
+            sim.idempotency.abandon(key, path)
+        else:
+            sim.idempotency.finish(
+                key, path, response.status_code, response.get_data(), response.content_type or "", sim.clock.now()
+            )
         return response
 
     @app.before_request
@@ -125,6 +141,28 @@ def register(app: Flask, sim: Simulator) -> None:  # noqa: PLR0915 - one flat li
 
         return idempotent(handle)
 
+    @app.get("/payments")
+    def list_payments() -> Response:
+        # Checkout's "Get payment lists" (beta): payments matching a reference, latest first.
+        reference = request.args.get("reference")
+        codes: list[str] = []
+        if not reference:
+            codes.append("reference_required")
+        limit = _paging_param("limit", default=10, low=1, high=100)
+        if limit is None:
+            codes.append("paging_limit_invalid")
+        skip = _paging_param("skip", default=0, low=0, high=None)
+        if skip is None:
+            codes.append("paging_skip_invalid")
+        if codes or reference is None or limit is None or skip is None:
+            return invalid(codes)
+        found = sim.by_reference(reference)
+        with sim.lock:
+            body = views.payment_list_view(
+                found, limit=limit, skip=skip, expired_status=sim.config.expired_payment_status
+            )
+        return _json(body, 200)
+
     @app.get("/payments/<ident>")
     def get_payment(ident: str) -> Response:
         if not (ident.startswith(("pay_", "sid_"))):
@@ -133,7 +171,7 @@ def register(app: Flask, sim: Simulator) -> None:  # noqa: PLR0915 - one flat li
         if payment is None:
             return _empty(404)
         with sim.lock:
-            return _json(views.payment_view(payment, payment.base_url), 200)
+            return _json(views.payment_view(payment, payment.base_url, sim.config.expired_payment_status), 200)
 
     @app.get("/payments/<pay_id>/actions")
     def get_actions(pay_id: str) -> Response:

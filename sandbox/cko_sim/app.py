@@ -12,10 +12,10 @@ from cko_sim.faults import FaultMiddleware
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
 
-    from cko_sim.simulator import Simulator
+    from cko_sim.core import SimulatorCore
 
 
-def build_wsgi_app(sim: Simulator) -> tuple[Flask, WSGIApplication]:
+def build_wsgi_app(sim: SimulatorCore) -> tuple[Flask, WSGIApplication]:
     app = Flask("cko_sim")
     app.json.sort_keys = False  # type: ignore[attr-defined]
     api.register(app, sim)

@@ -23,6 +23,9 @@ class CardDecision:
     message: str
     response_code: str = "10000"
     response_summary: str = "Approved"
+    #: Why a card was declined: ``expiry_format``, ``card_expired``, ``wrong_pin``, ``expiry_mismatch``,
+    #: ``card_refused`` (``""`` when approved). The hosted page words it in the shopper's language.
+    reason: str = ""
 
 
 def normalise_card(card: str) -> str:
@@ -42,8 +45,8 @@ def parse_expiry(expiry: str) -> tuple[int, int] | None:
     return month, year
 
 
-def _declined(message: str) -> CardDecision:
-    return CardDecision(False, message, DECLINE_CODE, DECLINE_SUMMARY)
+def _declined(reason: str, message: str) -> CardDecision:
+    return CardDecision(False, message, DECLINE_CODE, DECLINE_SUMMARY, reason)
 
 
 def decide(card: str, expiry: str, pin: str, now: datetime) -> CardDecision:
@@ -51,16 +54,16 @@ def decide(card: str, expiry: str, pin: str, now: datetime) -> CardDecision:
     number = normalise_card(card)
     parsed = parse_expiry(expiry)
     if parsed is None:
-        return _declined("Payment declined: the expiry date is not valid (use MM/YY).")
+        return _declined("expiry_format", "Payment declined: the expiry date is not valid (use MM/YY).")
     month, year = parsed
     if number == PIN_CARD:
         if (year, month) < (now.year, now.month):
-            return _declined("Payment declined: the card has expired.")
+            return _declined("card_expired", "Payment declined: the card has expired.")
         if pin.strip() != PIN_CARD_PIN:
-            return _declined("Payment declined: incorrect PIN.")
+            return _declined("wrong_pin", "Payment declined: incorrect PIN.")
         return CardDecision(True, "Payment approved.")
     if number == FIXED_EXPIRY_CARD:
         if (month, year) != FIXED_EXPIRY:
-            return _declined("Payment declined: the expiry date does not match the card.")
+            return _declined("expiry_mismatch", "Payment declined: the expiry date does not match the card.")
         return CardDecision(True, "Payment approved.")
-    return _declined("Payment declined: the card was not accepted by the bank.")
+    return _declined("card_refused", "Payment declined: the card was not accepted by the bank.")

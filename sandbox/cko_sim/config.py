@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 #: Checkout's webhook retry schedule after a failed delivery (seconds): 5 min ... 12 h, then give up.
 DEFAULT_RETRY_SCHEDULE: tuple[float, ...] = (300, 600, 900, 1800, 3600, 14400, 43200, 43200)
@@ -53,3 +54,18 @@ class SimConfig:
     public_base_url: str | None = None
     #: Webhook ``version`` field.
     event_version: str = "1.0.39"
+    #: ``data.reference`` on ``payment_refunded`` / ``payment_refund_declined``: ``"refund"`` (the refund
+    #: request's own reference, absent when it had none, as Checkout documents) or ``"payment"`` (the
+    #: payment's reference instead: the correctness review's H2 scenario a).
+    refund_webhook_reference: Literal["refund", "payment"] = "refund"
+    #: ``payment_refund_pending`` body: ``"workflows"`` (Checkout's workflows page: no ``reference``, no
+    #: ``metadata``) or ``"reporting-and-insights"`` (that page's example: with both).
+    refund_pending_shape: Literal["workflows", "reporting-and-insights"] = "workflows"
+    #: Status ``GET /payments/{id}`` reports for an abandoned (expired) payment: ``"Expired"`` or
+    #: ``"Voided"`` (Checkout's QPay page says abandoned payments are voided).
+    expired_payment_status: Literal["Expired", "Voided"] = "Expired"
+    #: Merchant name shown on the hosted QPay page.
+    merchant_name: str = "Demo Merchant"
+    #: Metadata key whose value the admin routes (``/_sim/payments/{id}/…``) also accept as a payment
+    #: id: the merchant's own payment id. Only a key name: the simulator knows nothing else about it.
+    merchant_id_metadata_key: str = "qpay_payment_id"

@@ -19,11 +19,30 @@ if TYPE_CHECKING:
 #: ``close``: accept, then close at once (not processed).
 #: ``accept_then_timeout`` / ``accept_then_close``: process the request (state changes and the
 #: idempotency key is stored), then hold/close instead of answering.
+#: ``accept_then_500`` / ``accept_then_503``: process the request (state changes), then answer 500/503;
+#: as Checkout documents, nothing is cached for the idempotency key, so a retry with the same
+#: ``Cko-Idempotency-Key`` is processed again (a second payment).
 #: ``slow``: process normally after a delay (the request stays "in flight" meanwhile).
-FaultKind = int | Literal["timeout", "close", "accept_then_timeout", "accept_then_close", "slow"]
-_TEXT_KINDS = ("timeout", "close", "accept_then_timeout", "accept_then_close", "slow")
+FaultKind = (
+    int
+    | Literal[
+        "timeout", "close", "accept_then_timeout", "accept_then_close", "accept_then_500", "accept_then_503", "slow"
+    ]
+)
+_TEXT_KINDS = (
+    "timeout",
+    "close",
+    "accept_then_timeout",
+    "accept_then_close",
+    "accept_then_500",
+    "accept_then_503",
+    "slow",
+)
+_ACCEPT_THEN_STATUS = {"accept_then_500": 500, "accept_then_503": 503}
 API_PREFIX = "/payments"
 SLOW_ENVIRON_KEY = "cko_sim.slow_seconds"
+#: Set by the middleware when the answer will not be the processed one: the API must not cache it.
+NO_IDEMPOTENCY_CACHE_KEY = "cko_sim.no_idempotency_cache"
 
 
 class SimulatedConnectionDrop(ConnectionError):
@@ -81,7 +100,8 @@ class Faults:
         """Make the next ``n`` matching API calls fail.
 
         ``status``: an HTTP status (500, 502, 503, 429, ...) or one of ``"timeout"``, ``"close"``,
-        ``"accept_then_timeout"``, ``"accept_then_close"``, ``"slow"``. ``path_prefix`` limits the
+        ``"accept_then_timeout"``, ``"accept_then_close"``, ``"accept_then_500"``, ``"accept_then_503"``,
+        ``"slow"``. ``path_prefix`` limits the
         fault to paths starting with it (or matching it as a glob, e.g. ``/payments/*/refunds``).
         ``seconds`` overrides the hold time of timeouts or the delay of ``slow``.
         """
@@ -162,16 +182,14 @@ class FaultMiddleware:
 
         if isinstance(kind, int):
             self.record(RequestRecord(method, path, key, kind, label))
-            payload = b""
-            if kind != 500:
-                payload = json.dumps(
-                    {"request_id": str(uuid.uuid4()), "error_type": _ERROR_TYPES.get(kind, "error")}
-                ).encode()
-            headers = [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))]
-            if kind == 429:
-                headers.append(("Retry-After", "1"))
-            start_response(f"{kind} {_reason(kind)}", headers)
-            return [payload]
+            return _error_answer(kind, start_response)
+
+        if isinstance(kind, str) and kind in _ACCEPT_THEN_STATUS:
+            environ[NO_IDEMPOTENCY_CACHE_KEY] = True
+            self._run(environ)  # processed: the payment exists, its webhooks are on their way
+            status = _ACCEPT_THEN_STATUS[kind]
+            self.record(RequestRecord(method, path, key, status, label))
+            return _error_answer(status, start_response)
 
         processed_status: int | None = None
         if kind in ("accept_then_timeout", "accept_then_close"):
@@ -199,6 +217,20 @@ class FaultMiddleware:
             if close is not None:
                 close()
         return int(captured["status"]), list(captured["headers"]), body
+
+
+def _error_answer(status: int, start_response: StartResponse) -> Iterable[bytes]:
+    """A 5xx/429 as Checkout sends them: 500 with no body, the others ``{request_id, error_type}``."""
+    payload = b""
+    if status != 500:
+        payload = json.dumps(
+            {"request_id": str(uuid.uuid4()), "error_type": _ERROR_TYPES.get(status, "error")}
+        ).encode()
+    headers = [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))]
+    if status == 429:
+        headers.append(("Retry-After", "1"))
+    start_response(f"{status} {_reason(status)}", headers)
+    return [payload]
 
 
 def _drop(environ: WSGIEnvironment) -> None:

@@ -1,12 +1,10 @@
-"""JSON shapes Checkout.com returns: payment details, actions and webhook bodies.
+"""JSON shapes Checkout.com returns: payment details, payment lists and actions; the admin summary.
 
-Nothing here ever renders ``national_id``.
+Nothing here ever renders ``national_id``. (Webhook bodies: ``cko_sim.event_bodies``.)
 """
 
 from __future__ import annotations
 
-import json
-from datetime import datetime
 from typing import Any
 
 from cko_sim.clock import iso
@@ -34,8 +32,15 @@ def created_view(payment: Payment, base: str) -> dict[str, Any]:
     return body
 
 
-def payment_view(payment: Payment, base: str) -> dict[str, Any]:
-    """Body of ``GET /payments/{id}``."""
+def status_label(payment: Payment, expired_status: str = "Expired") -> str:
+    """The status Checkout reports; an expired (abandoned) payment may be reported as ``Voided``."""
+    if payment.status == PaymentStatus.EXPIRED:
+        return expired_status
+    return payment.status.value
+
+
+def payment_view(payment: Payment, base: str, expired_status: str = "Expired") -> dict[str, Any]:
+    """Body of ``GET /payments/{id}`` (and one item of ``GET /payments?reference=``)."""
     self_href = payment_url(base, payment)
     links: dict[str, Any] = {
         "self": {"href": self_href},
@@ -52,7 +57,7 @@ def payment_view(payment: Payment, base: str) -> dict[str, Any]:
         "amount": payment.amount,
         "currency": payment.currency,
         "payment_type": "Regular",
-        "status": payment.status.value,
+        "status": status_label(payment, expired_status),
         "approved": payment.approved,
         "risk": {"flagged": False},
         "customer": dict(payment.customer),
@@ -67,6 +72,19 @@ def payment_view(payment: Payment, base: str) -> dict[str, Any]:
     if payment.status == PaymentStatus.PENDING and payment.expires_on is not None:
         body["expires_on"] = iso(payment.expires_on)
     return body
+
+
+def payment_list_view(
+    payments: list[Payment], *, limit: int, skip: int, expired_status: str = "Expired"
+) -> dict[str, Any]:
+    """Body of ``GET /payments?reference=…&limit=…&skip=…``: ``payments`` already latest first."""
+    page = payments[skip : skip + limit]
+    return {
+        "limit": limit,
+        "skip": skip,
+        "total_count": len(payments),
+        "data": [payment_view(p, p.base_url, expired_status) for p in page],
+    }
 
 
 def action_view(action: Action) -> dict[str, Any]:
@@ -91,37 +109,15 @@ def actions_view(payment: Payment) -> list[dict[str, Any]]:
     return [action_view(a) for a in reversed(payment.actions)]
 
 
-def event_body(
-    *,
-    event_id: str,
-    event_type: str,
-    version: str,
-    created_on: datetime,
-    payment: Payment,
-    base: str,
-    action_id: str,
-    amount: int,
-    reference: str | None,
-    response_code: str | None,
-    response_summary: str | None,
-) -> bytes:
-    """Serialised webhook notification, exactly the bytes that are signed and sent."""
-    data: dict[str, Any] = {"id": payment.id, "action_id": action_id}
-    if reference is not None:
-        data["reference"] = reference
-    data.update({"amount": amount, "currency": payment.currency, "processed_on": iso(created_on)})
-    if response_code is not None:
-        data["response_code"] = response_code
-    if response_summary is not None:
-        data["response_summary"] = response_summary
-    data["metadata"] = dict(payment.metadata)
-    data["balances"] = payment.balances()
-    body = {
-        "id": event_id,
-        "type": event_type,
-        "version": version,
-        "created_on": iso(created_on),
-        "data": data,
-        "_links": {"payment": {"href": payment_url(base, payment)}},
+def admin_summary(payment: Payment) -> dict[str, Any]:
+    """Admin-friendly summary for ``/_sim/payments`` (never contains national_id)."""
+    return {
+        "id": payment.id,
+        "pun": payment.pun,
+        "status": payment.status.value,
+        "amount": payment.amount,
+        "reference": payment.reference,
+        "metadata": dict(payment.metadata),
+        "balances": payment.balances(),
+        "session_id": payment.session_id,
     }
-    return json.dumps(body, separators=(",", ":")).encode()

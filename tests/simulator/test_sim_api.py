@@ -90,8 +90,8 @@ def _codes(response: httpx.Response) -> list[str]:
         ({"currency": "qar"}, "currency_invalid"),
         ({"source": None}, "payment_source_required"),
         ({"source": {}}, "payment_source_required"),
-        ({"source": {"description": "x"}}, "payment_source_type_required"),
-        ({"source": {"type": "card", "description": "x"}}, "payment_source_type_invalid"),
+        ({"source": {"description": "x"}}, "source_type_required"),
+        ({"source": {"type": "card", "description": "x"}}, "payment_method_not_supported"),
         ({"source": {"type": "qpay"}}, "description_required"),
         ({"source": {"type": "qpay", "description": "x", "language": "fr"}}, "language_invalid"),
         ({"source": {"type": "qpay", "description": "x", "quantity": 0}}, "quantity_invalid"),
@@ -101,7 +101,7 @@ def _codes(response: httpx.Response) -> list[str]:
         ({"success_url": "ftp://shop.example/x"}, "success_url_invalid"),
         ({"failure_url": "javascript:alert(1)"}, "fail_url_invalid"),
         ({"failure_url": "shop.example/fail"}, "fail_url_invalid"),
-        ({"reference": "x" * 81}, "reference_invalid"),
+        ({"reference": "x" * 51}, "reference_invalid"),
         ({"metadata": ["not", "an", "object"]}, "metadata_invalid"),
         ({"processing_channel_id": "pc_bad"}, "processing_channel_id_invalid"),
     ],
@@ -162,7 +162,10 @@ def test_get_payment_fields(client: httpx.Client, sim: Simulator) -> None:
     assert body["metadata"] == {"order_id": "ORD-1", "cart": 3}
     assert body["balances"] == {
         "total_authorized": 0,
+        "total_voided": 0,
+        "available_to_void": 0,
         "total_captured": 0,
+        "available_to_capture": 0,
         "total_refunded": 0,
         "available_to_refund": 0,
     }
@@ -188,7 +191,10 @@ def test_captured_payment_has_refund_link_and_balances(client: httpx.Client, sim
     assert body["approved"] is True
     assert body["balances"] == {
         "total_authorized": 1000,
+        "total_voided": 0,
+        "available_to_void": 0,
         "total_captured": 1000,
+        "available_to_capture": 0,
         "total_refunded": 0,
         "available_to_refund": 1000,
     }

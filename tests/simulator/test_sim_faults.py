@@ -110,3 +110,54 @@ def test_wsgi_app_without_a_socket(make_sim) -> None:
 
     raw = Client(sim.wsgi_app)
     assert raw.get(f"/payments/{pay_id}", headers=AUTH).status_code == 200
+
+
+@pytest.mark.parametrize(("kind", "status"), [("accept_then_500", 500), ("accept_then_503", 503)])
+def test_accept_then_5xx_processes_caches_nothing_and_a_retry_creates_a_second_payment(
+    client: httpx.Client, sim: Simulator, kind: str, status: int
+) -> None:
+    """Checkout keeps no idempotent result after a 5xx: the retry is processed again (fidelity R4)."""
+    sim.faults.fail_next(1, status=kind, path_prefix="/payments", method="POST")  # type: ignore[arg-type]
+    body = qpay_body(metadata={"qpay_payment_id": "qpp_one"})
+    headers = {"Cko-Idempotency-Key": "qpp_one"}
+    first = client.post("/payments", json=body, headers=headers)
+    assert first.status_code == status
+    if status == 500:
+        assert first.content == b""
+    else:
+        assert first.json()["error_type"] == "service_unavailable"
+    assert len(sim.payments) == 1  # processed although the answer was a 5xx
+    retry = client.post("/payments", json=body, headers=headers)
+    assert retry.status_code == 202
+    assert len(sim.payments) == 2
+    (one, two) = sorted(sim.payments.values(), key=lambda p: p.requested_on)
+    assert retry.json()["id"] == two.id != one.id
+    assert one.metadata == two.metadata == {"qpay_payment_id": "qpp_one"}
+    replay = client.post("/payments", json=body, headers=headers)  # the 2xx is cached as usual
+    assert replay.json()["id"] == two.id
+    assert len(sim.payments) == 2
+    assert [(r.status, r.fault) for r in sim.requests] == [(status, kind), (202, None), (202, None)]
+    assert sim.webhooks.wait_idle(5)
+    pendings = sim.webhooks.bodies("payment_pending")
+    assert [b["data"]["id"] for b in pendings] == [one.id, two.id]
+    assert all(b["data"]["metadata"] == {"qpay_payment_id": "qpp_one"} for b in pendings)
+
+
+def test_accept_then_503_on_a_refund_refunds_twice_on_retry(client: httpx.Client, sim: Simulator) -> None:
+    pay_id = create(client)["id"]
+    sim.pay(pay_id)
+    sim.faults.fail_next(1, status="accept_then_503", path_prefix="/payments/*/refunds")
+    headers = {"Cko-Idempotency-Key": "qrf_1"}
+    assert client.post(f"/payments/{pay_id}/refunds", json={"amount": 100}, headers=headers).status_code == 503
+    assert client.post(f"/payments/{pay_id}/refunds", json={"amount": 100}, headers=headers).status_code == 202
+    assert sim.webhooks.wait_idle(5)
+    assert sim.get_payment(pay_id).total_refunded == 200
+
+
+def test_accept_then_timeout_still_caches_the_answer(client: httpx.Client, sim: Simulator) -> None:
+    sim.faults.fail_next(1, status="accept_then_timeout", seconds=0.05)
+    with pytest.raises(httpx.TransportError):
+        client.post("/payments", json=qpay_body(), headers={"Cko-Idempotency-Key": "k1"}, timeout=2)
+    again = client.post("/payments", json=qpay_body(), headers={"Cko-Idempotency-Key": "k1"})
+    assert again.status_code == 202
+    assert len(sim.payments) == 1

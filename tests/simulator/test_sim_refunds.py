@@ -44,7 +44,10 @@ def test_partial_then_full(client: httpx.Client, sim: Simulator, captured: str) 
     assert got["status"] == "Refunded"
     assert got["balances"] == {
         "total_authorized": 1000,
+        "total_voided": 0,
+        "available_to_void": 0,
         "total_captured": 1000,
+        "available_to_capture": 0,
         "total_refunded": 1000,
         "available_to_refund": 0,
     }

@@ -79,6 +79,8 @@ class Payment:
     session_id: str | None = None
     session_created: datetime | None = None
     decline_reason: str | None = None
+    #: ``CardDecision.reason`` of a declined payment (the hosted page localises it).
+    decline_code: str | None = None
     total_captured: int = 0
     total_refunded: int = 0
 
@@ -95,9 +97,16 @@ class Payment:
         return self.status in APPROVED
 
     def balances(self) -> dict[str, int]:
+        """Checkout's ``balances`` object (the seven fields of ``PaymentResponseBalances``).
+
+        QPay is auto-captured, so nothing is ever left to capture or void.
+        """
         return {
             "total_authorized": self.total_captured,
+            "total_voided": 0,
+            "available_to_void": 0,
             "total_captured": self.total_captured,
+            "available_to_capture": 0,
             "total_refunded": self.total_refunded,
             "available_to_refund": self.available_to_refund,
         }
