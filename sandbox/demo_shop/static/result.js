@@ -1,6 +1,7 @@
-// Polls GET /payments/{id} (with the payment's client secret) until the payment is final, backing off
-// from 1 s to 3 s, so the page follows webhooks as they land; refunds go to the shop's own server
-// (POST <shop>/refund), which signs them with SigV4 for the IAM-only API route.
+// Polls GET /payments/{id} (with the payment's client secret) until the payment is decided and no
+// refund is open, backing off from 1 s to 3 s, so the page follows webhooks as they land; a refund
+// starts the polling again. Refunds go to the shop's own server (POST <shop>/refund), which signs them
+// with SigV4 for the IAM-only API route.
 (function () {
   "use strict";
   var i18n = window.shopI18n;
@@ -12,7 +13,7 @@
   var refundUrl = root.dataset.refundUrl;
   var checking = root.dataset.checking === "true";
   var $ = function (id) { return document.getElementById(id); };
-  var FINAL = ["Declined", "Canceled", "Expired", "Refunded"];
+  var UNDECIDED = ["Pending", "Capture Pending"];
   var NOT_PAID = ["Declined", "Canceled", "Expired"];
   var REFUNDABLE = ["Captured", "Partially Refunded"];
   var WITH_REFUNDS = ["Captured", "Partially Refunded", "Refunded"];
@@ -158,7 +159,7 @@
       .then(function (r) {
         if (r.ok && r.doc) {
           render(r.doc);
-          if (FINAL.indexOf(r.doc.status) >= 0 && openRefunds(r.doc).length === 0) return; // settled
+          if (UNDECIDED.indexOf(r.doc.status) < 0 && openRefunds(r.doc).length === 0) return; // settled
         } else if (r.status === 404 || r.status === 401) {
           showError(t("not_found_poll"));
           $("status").textContent = t("unknown_status");
