@@ -6,7 +6,10 @@ Nothing here is deployed; it shows how a storefront talks to the API:
 
 - the merchant's server mints an order token, the shopper's browser creates the payment with it;
 - the result page polls ``GET /payments/{id}``;
-- refunds go through a small merchant-side proxy that signs ``POST /payments/{id}/refunds`` with SigV4.
+- refunds go through a small merchant-side proxy that signs ``POST /payments/{id}/refunds`` with SigV4;
+- a declined or cancelled payment offers "Try again with QPay": a new payment (a new token, a new
+  ``jti``) for the same order, at the amount the server keeps for it;
+- English or Arabic (``?lang=ar``, or the order's language): ``dir="rtl"``, translated copy, QAR amounts.
 """
 
 from __future__ import annotations

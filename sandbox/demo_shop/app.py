@@ -15,13 +15,16 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 from botocore.credentials import Credentials
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, jsonify, render_template, request, url_for
 
+from demo_shop import i18n
+from demo_shop.i18n import LANGUAGES
 from demo_shop.money import AmountError, format_minor, to_minor_units
+from demo_shop.orders import Order, OrderBook
 from demo_shop.signing import KeyPair, as_botocore, signed_headers
 from qpay.api.auth import mint_order_token
 from qpay.domain import ids
@@ -34,7 +37,7 @@ log = logging.getLogger("demo_shop")
 CURRENCY = "QAR"
 ORDER_TOKEN_TTL_S = 900
 DEFAULT_NATIONAL_ID = "28763400000"  # synthetic
-LANGUAGES = {"en": "English", "ar": "العربية"}
+LANG_COOKIE = "shop_lang"
 _REF_ALPHABET = string.ascii_uppercase + string.digits
 _IDEM_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 _NATIONAL_ID = re.compile(r"^[A-Za-z0-9]{1,32}$")
@@ -82,7 +85,7 @@ def create_app(
     app = Flask(__name__)
     app.config["DEMO_SHOP"] = config
     app.jinja_env.globals.update(currency=CURRENCY, format_minor=format_minor)
-    _routes(app, config)
+    _routes(app, config, OrderBook())
     return _PrefixFallback(app, public_prefix)
 
 
@@ -107,97 +110,164 @@ class _PrefixFallback:
         return self.app.wsgi_app(environ, start_response)
 
 
-def _routes(app: Flask, config: ShopConfig) -> None:
+def _lang() -> str:
+    """The page's language: ``?lang=``, else the shop's cookie (set from the last order's language)."""
+    return i18n.pick(request.args.get("lang"), request.cookies.get(LANG_COOKIE))
+
+
+def _render(template: str, lang: str, status: int = 200, **context: Any) -> tuple[str, int]:
+    def t(key: str, **values: str) -> str:
+        return i18n.translate(lang, key, **values)
+
+    def switch_url() -> str:
+        other = "en" if lang == "ar" else "ar"
+        args = {k: v for k, v in request.args.items() if k != "lang"}
+        return url_for(request.endpoint or "order_form") + "?" + urlencode({**args, "lang": other})
+
+    html = render_template(
+        template,
+        lang=lang,
+        dir=i18n.direction(lang),
+        t=t,
+        money=lambda minor: i18n.money(minor, lang),
+        switch_url=switch_url()
+        if request.method == "GET"
+        else url_for("order_form", lang="en" if lang == "ar" else "ar"),
+        script_strings=i18n.script_strings(lang),
+        **context,
+    )
+    return html, status
+
+
+def _order_form(
+    lang: str, *, form: dict[str, str], errors: dict[str, str], status: int = 200, **extra: Any
+) -> tuple[str, int]:
+    return _render("order.html", lang, status, form=form, errors=errors, languages=LANGUAGES, **extra)
+
+
+def _routes(app: Flask, config: ShopConfig, orders: OrderBook) -> None:
     @app.after_request
     def _headers(response: Response) -> Response:
         response.headers.setdefault("Cache-Control", "no-store")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        chosen = request.args.get("lang")
+        if chosen in LANGUAGES:
+            response.set_cookie(
+                LANG_COOKIE, chosen, max_age=30 * 86400, samesite="Lax", path=request.script_root or "/"
+            )
         return response
 
     @app.get("/")
-    def order_form() -> str:
-        return render_template(
-            "order.html",
-            form={
-                "amount": "125.00",
-                "description": "Demo order",
-                "language": "en",
-                "national_id": DEFAULT_NATIONAL_ID,
-            },
-            errors={},
-            languages=LANGUAGES,
-        )
+    def order_form() -> tuple[str, int]:
+        lang = _lang()
+        form = {"amount": "125.00", "description": "Demo order", "language": lang, "national_id": DEFAULT_NATIONAL_ID}
+        return _order_form(lang, form=form, errors={})
+
+    @app.get("/retry")
+    def retry() -> tuple[str, int]:
+        """Try again with QPay: the same order (reference, amount), a new payment."""
+        lang = _lang()
+        order = orders.get(request.args.get("reference", ""))
+        form = {"amount": "", "description": "", "language": lang, "national_id": DEFAULT_NATIONAL_ID}
+        if order is None:
+            form.update(amount="125.00", description="Demo order")
+            return _order_form(lang, form=form, errors={}, notice=i18n.translate(lang, "order_unknown"), status=404)
+        return _order_form(lang, form=form, errors={}, retry_order=order)
 
     @app.post("/checkout")
-    def checkout() -> tuple[str, int]:
-        form = {k: request.form.get(k, "").strip() for k in ("amount", "description", "language", "national_id")}
-        errors: dict[str, str] = {}
-        amount = 0
-        try:
-            amount = to_minor_units(form["amount"], CURRENCY)
-        except AmountError as exc:
-            errors["amount"] = str(exc)
-        if not 1 <= len(form["description"]) <= 100:
-            errors["description"] = "1 to 100 characters"
-        if form["language"] not in LANGUAGES:
-            errors["language"] = "English or Arabic"
-        if not _NATIONAL_ID.match(form["national_id"]):
-            errors["national_id"] = "1 to 32 letters or digits"
-        if errors:
-            return render_template("order.html", form=form, errors=errors, languages=LANGUAGES), 400
-        # The merchant's server decides the order and what the shopper may pay for it.
-        reference = new_reference()
-        token = mint_order_token(
-            config.order_token_key,
-            kid=config.order_token_kid,
-            reference=reference,
-            amount=amount,
-            currency=CURRENCY,
-            expires_at=int(time.time()) + ORDER_TOKEN_TTL_S,
-        )
-        body = {
-            "reference": reference,
-            "amount": amount,
-            "currency": CURRENCY,
-            "description": form["description"],
-            "language": form["language"],
-            "national_id": form["national_id"],
-            "metadata": {"source": "demo-shop"},
-        }
-        return (
-            render_template(
-                "pay.html",
-                api_url=config.api_url,
-                order_token=token,
-                body_json=json.dumps(body, separators=(",", ":")),
-                reference=reference,
-                amount=amount,
-                description=form["description"],
-            ),
-            200,
-        )
+    def checkout() -> tuple[str, int] | Response:
+        return _checkout(config, orders)
 
     @app.get("/result")
     def result() -> tuple[str, int]:
+        lang = _lang()
         payment_id = request.args.get("payment_id", "")
         reference = request.args.get("reference", "")
         error = request.args.get("error", "")
         valid = ids.is_payment_id(payment_id)
-        return (
-            render_template(
-                "result.html",
-                api_url=config.api_url,
-                payment_id=payment_id if valid else "",
-                reference=reference,
-                error=error or ("" if valid else "unknown_payment"),
-            ),
+        return _render(
+            "result.html",
+            lang,
             200 if valid else 404,
+            api_url=config.api_url,
+            payment_id=payment_id if valid else "",
+            reference=reference,
+            checking=request.args.get("check") == "1",
+            can_retry=bool(reference and orders.get(reference)),
+            error=error or ("" if valid else "unknown_payment"),
         )
 
     @app.post("/refund")
     def refund() -> tuple[Response, int]:
         return _refund_proxy(config)
+
+
+def _checkout(config: ShopConfig, orders: OrderBook) -> tuple[str, int] | Response:
+    """Make (or retry) the order, mint its token, hand over to the browser."""
+    form = {k: request.form.get(k, "").strip() for k in ("amount", "description", "language", "national_id")}
+    lang = i18n.pick(form["language"], _lang())
+    errors: dict[str, str] = {}
+    if form["language"] not in LANGUAGES:
+        errors["language"] = i18n.translate(lang, "err_language")
+    if not _NATIONAL_ID.match(form["national_id"]):
+        errors["national_id"] = i18n.translate(lang, "err_national_id")
+    retry_of = request.form.get("reference", "").strip()
+    order: Order | None = None
+    if retry_of:
+        order = orders.get(retry_of)
+        if order is None:
+            form.update(amount="125.00", description="Demo order")
+            return _order_form(lang, form=form, errors={}, notice=i18n.translate(lang, "order_unknown"), status=404)
+        if errors:
+            return _order_form(lang, form=form, errors=errors, retry_order=order, status=400)
+        order = orders.next_attempt(retry_of, form["language"])
+        assert order is not None
+    else:
+        amount = 0
+        try:
+            amount = to_minor_units(form["amount"], CURRENCY)
+        except AmountError as exc:
+            errors["amount"] = i18n.translate(lang, exc.key)
+        if not 1 <= len(form["description"]) <= 100:
+            errors["description"] = i18n.translate(lang, "err_description")
+        if errors:
+            return _order_form(lang, form=form, errors=errors, status=400)
+        # The merchant's server decides the order and what the shopper may pay for it.
+        order = Order(new_reference(), amount, form["description"], form["language"])
+        orders.add(order)
+    # One order token per payment attempt: a new jti, so a new payment for the same order.
+    token = mint_order_token(
+        config.order_token_key,
+        kid=config.order_token_kid,
+        reference=order.reference,
+        amount=order.amount,
+        currency=CURRENCY,
+        expires_at=int(time.time()) + ORDER_TOKEN_TTL_S,
+    )
+    body = {
+        "reference": order.reference,
+        "amount": order.amount,
+        "currency": CURRENCY,
+        "description": order.description,
+        "language": order.language,
+        "national_id": form["national_id"],
+        "metadata": {"source": "demo-shop"},
+    }
+    html, status = _render(
+        "pay.html",
+        lang,
+        api_url=config.api_url,
+        order_token=token,
+        idempotency_key=f"{order.reference}-{order.attempts}",
+        body_json=json.dumps(body, separators=(",", ":")),
+        reference=order.reference,
+        amount=order.amount,
+        description=order.description,
+    )
+    response = Response(html, status, mimetype="text/html")
+    response.set_cookie(LANG_COOKIE, lang, max_age=30 * 86400, samesite="Lax", path=request.script_root or "/")
+    return response
 
 
 def _problem(status: int, code: str, message: str, fields: list[dict[str, str]] | None = None) -> tuple[Response, int]:

@@ -11,7 +11,12 @@ _AMOUNT = re.compile(r"^\d{1,3}(,\d{3})+(\.\d*)?$|^\d+(\.\d*)?$|^\.\d+$")
 
 
 class AmountError(ValueError):
-    """The text is not a positive QAR amount with at most two decimals (the message is for the shopper)."""
+    """The text is not a positive QAR amount with at most two decimals (the message is for the shopper;
+    ``key`` names it in the storefront's translations)."""
+
+    def __init__(self, message: str, key: str) -> None:
+        super().__init__(message)
+        self.key = key
 
 
 def to_minor_units(text: str, currency: str = "QAR") -> int:
@@ -20,19 +25,19 @@ def to_minor_units(text: str, currency: str = "QAR") -> int:
     if raw.upper().startswith(currency):
         raw = raw[len(currency) :].strip()
     if not _AMOUNT.match(raw):
-        raise AmountError(f"enter an amount in {currency}, e.g. 125.00")
+        raise AmountError(f"enter an amount in {currency}, e.g. 125.00", "err_amount_format")
     try:
         value = Decimal(raw.replace(",", ""))
     except InvalidOperation:
-        raise AmountError(f"enter an amount in {currency}, e.g. 125.00") from None
+        raise AmountError(f"enter an amount in {currency}, e.g. 125.00", "err_amount_format") from None
     minor = value.scaleb(digits)
     if minor != minor.to_integral_value():
-        raise AmountError(f"at most {digits} decimals")
+        raise AmountError(f"at most {digits} decimals", "err_amount_decimals")
     amount = int(minor)
     if amount <= 0:
-        raise AmountError("the amount must be more than zero")
+        raise AmountError("the amount must be more than zero", "err_amount_zero")
     if amount > MAX_AMOUNT:
-        raise AmountError("the amount is too large")
+        raise AmountError("the amount is too large", "err_amount_large")
     return amount
 
 

@@ -150,3 +150,79 @@ def test_refund_proxy_reports_an_unreachable_api(monkeypatch: pytest.MonkeyPatch
     r = shop().post("/shop/refund", json={"payment_id": PAYMENT_ID, "amount": "1"})
     assert r.status_code == 502
     assert body(r)["code"] == "upstream_unavailable"
+
+
+def checkout_page(client: Client, **form: str) -> tuple[str, dict[str, Any], dict[str, Any], str]:
+    """POST /checkout → (html, the token's claims, the body the browser will send, its Idempotency-Key)."""
+    data = {"amount": "125.00", "description": "Tea", "language": "en", "national_id": "28763400000", **form}
+    r = client.post("/shop/checkout", data=data)
+    assert r.status_code == 200, r.text
+    html = r.text
+    token = html.split('data-order-token="')[1].split('"')[0]
+    doc = json.loads(html.split('data-body="')[1].split('"')[0].replace("&#34;", '"'))
+    key = html.split('data-idempotency-key="')[1].split('"')[0]
+    return html, verify_order_token(token, {"local-1": TOKEN_KEY}.get, now=0, leeway_s=0), doc, key
+
+
+def test_arabic_pages_are_rtl_and_translated() -> None:
+    client = shop()
+    r = client.get("/shop/?lang=ar")
+    assert '<html lang="ar" dir="rtl">' in r.text
+    assert "ادفع عبر كيو باي" in r.text
+    assert "shop_lang=ar" in r.headers["Set-Cookie"]
+    assert '<option value="ar" lang="ar" selected>' in r.text  # the QPay page follows the shop's language
+    # the cookie carries the choice to the next page; ?lang= overrides it
+    assert '<html lang="ar" dir="rtl">' in client.get("/shop/result?payment_id=" + PAYMENT_ID).text
+    assert '<html lang="en" dir="ltr">' in client.get("/shop/?lang=en").text
+
+
+def test_an_arabic_order_gets_an_arabic_pay_page_and_result_page() -> None:
+    client = shop()
+    html, claims, doc, _ = checkout_page(client, language="ar")
+    assert '<html lang="ar" dir="rtl">' in html
+    assert "125.00 ر.ق" in html
+    assert doc["language"] == "ar"
+    result = client.get(f"/shop/result?payment_id={PAYMENT_ID}&reference={claims['reference']}").text
+    assert '<html lang="ar" dir="rtl">' in result
+
+
+def test_field_errors_are_translated() -> None:
+    r = shop().post(
+        "/shop/checkout", data={"amount": "12.345", "description": "x", "language": "ar", "national_id": "1"}
+    )
+    assert r.status_code == 400
+    assert "خانتان عشريتان على الأكثر" in r.text
+
+
+def test_try_again_makes_a_new_payment_for_the_same_order_at_the_servers_amount() -> None:
+    client = shop()
+    _, first, first_body, first_key = checkout_page(client, amount="40.50")
+    reference = first["reference"]
+    page = client.get(f"/shop/retry?reference={reference}")
+    assert page.status_code == 200
+    assert f'name="reference" value="{reference}"' in page.text
+    assert "QAR 40.50" in page.text
+    # the browser cannot change the amount of a retry: the server takes it from its own order
+    _, again, body, key = checkout_page(client, reference=reference, amount="0.01")
+    assert (again["reference"], again["amount"], body["amount"]) == (reference, 4050, 4050)
+    assert again["jti"] != first["jti"]  # a new token: a new payment (the old one is dead)
+    assert (first_key, key) == (f"{reference}-1", f"{reference}-2")
+    assert body["description"] == first_body["description"]
+
+
+def test_try_again_for_an_unknown_order() -> None:
+    client = shop()
+    assert client.get("/shop/retry?reference=ORD-NOPE").status_code == 404
+    r = client.post("/shop/checkout", data={"reference": "ORD-NOPE", "language": "en", "national_id": "28763400000"})
+    assert r.status_code == 404
+    assert "data-order-token" not in r.text
+
+
+def test_result_page_offers_try_again_only_for_a_known_order() -> None:
+    client = shop()
+    _, claims, _, _ = checkout_page(client)
+    known = client.get(f"/shop/result?payment_id={PAYMENT_ID}&reference={claims['reference']}&check=1").text
+    assert 'id="retry-qpay"' in known
+    assert 'data-checking="true"' in known
+    unknown = client.get(f"/shop/result?payment_id={PAYMENT_ID}&reference=ORD-ELSEWHERE").text
+    assert 'id="retry-qpay"' not in unknown

@@ -99,14 +99,31 @@ def test_pays_with_the_success_card_and_sees_captured(page: Any, stack: LocalSta
     assert (doc["reference"], doc["amount"], doc["currency"], doc["status"]) == (reference, 12500, "QAR", "Captured")
 
 
-def test_wrong_pin_is_declined(page: Any, stack: LocalStack, shop_url: str) -> None:
+def test_wrong_pin_is_declined_then_try_again_pays_the_same_order(page: Any, stack: LocalStack, shop_url: str) -> None:
     reference = order(page, shop_url, stack.sim_url, amount="40.50")
     qpay(page, pin="000000")
     expect(page.locator("#decline-message")).to_be_visible()
     page.click("#return-to-merchant")
     on_result_page(page, shop_url, reference)
     expect(page.locator("#status")).to_have_text("Declined", timeout=SETTLE_MS)
+    expect(page.locator("#outcome")).to_contain_text("No money was taken")
     expect(page.locator("#refund-section")).to_be_hidden()
+    expect(page.locator("#refunded-amount")).to_be_hidden()  # no "Refunded QAR 0.00" on a declined payment
+    first_id = page.locator("#payment-id").inner_text()
+
+    # "Try again with QPay": a new payment (new order token, new jti) for the same order and amount
+    page.click("#retry-qpay")
+    expect(page.locator("#retry-amount")).to_have_text("QAR 40.50")
+    page.click("#pay-button")
+    page.wait_for_url(f"{stack.sim_url}/qpay-external/**")
+    assert page.locator("#payment-reference").inner_text() == reference
+    qpay(page)
+    on_result_page(page, shop_url, reference)
+    expect(page.locator("#status")).to_have_text("Captured", timeout=SETTLE_MS)
+    second_id = page.locator("#payment-id").inner_text()
+    assert second_id != first_id
+    assert wait_for_status(stack, first_id, "Declined")["reference"] == reference
+    assert wait_for_status(stack, second_id, "Captured")["amount"] == 4050
 
 
 def test_cancel_on_the_qpay_page(page: Any, stack: LocalStack, shop_url: str) -> None:
@@ -114,7 +131,10 @@ def test_cancel_on_the_qpay_page(page: Any, stack: LocalStack, shop_url: str) ->
     page.click("#cancel")
     on_result_page(page, shop_url, reference)
     expect(page.locator("#status")).to_have_text("Canceled", timeout=SETTLE_MS)
+    expect(page.locator("#outcome")).to_contain_text("You cancelled the payment")
+    expect(page.locator("#retry-qpay")).to_be_visible()
     expect(page.locator("#refund-section")).to_be_hidden()
+    expect(page.locator("#refunded-amount")).to_be_hidden()
 
 
 def test_partial_refund_from_the_result_page(page: Any, stack: LocalStack, shop_url: str) -> None:
@@ -127,6 +147,8 @@ def test_partial_refund_from_the_result_page(page: Any, stack: LocalStack, shop_
     page.fill("#refund-amount", "25.00")
     page.click("#refund-button")
     expect(page.locator("#refund-result")).to_contain_text(re.compile(r"Refund qrf_[a-z2-7]{26} for QAR 25\.00"))
+    # the notice follows the poll: it ends on the refund's final state, as its row does
+    expect(page.locator("#refund-result")).to_contain_text("Refunded.", timeout=SETTLE_MS)
     # Signed proxy → IAM route → Step Functions → Checkout.com → webhook → the polling page.
     expect(page.locator("#status")).to_have_text("Partially Refunded", timeout=SETTLE_MS)
     expect(page.locator("#refunded-amount")).to_have_text("QAR 25.00", timeout=SETTLE_MS)
@@ -143,7 +165,9 @@ def test_partial_refund_from_the_result_page(page: Any, stack: LocalStack, shop_
     # More than what is left is refused by the API, and the page says so.
     page.fill("#refund-amount", "100.01")
     page.click("#refund-button")
-    expect(page.locator("#refund-result")).to_contain_text("HTTP 4")
+    # back-office copy in QAR, never minor units; the API's answer in the small details line
+    expect(page.locator("#refund-result")).to_contain_text("You can refund at most QAR 100.00.")
+    expect(page.locator("#refund-result .details")).to_contain_text("HTTP 422 · amount_exceeds_balance")
     expect(page.locator("#status")).to_have_text("Partially Refunded")
 
 
@@ -206,7 +230,29 @@ def test_shopper_cannot_change_the_amount(page: Any, stack: LocalStack, shop_url
     page.click("#pay-button")
     error = page.locator("#error")
     expect(error).to_be_visible()
-    expect(error).to_contain_text("HTTP 403")
-    expect(error).to_contain_text("amount does not match the order token")
-    expect(page.locator("#retry-button")).to_be_visible()
+    expect(error.locator("strong")).to_have_text(
+        "This checkout page has expired or was changed. Please start the order again."
+    )
+    details = page.locator("#error-details")  # the developer's line: status, code, message, request id
+    expect(details).to_contain_text("HTTP 403 · forbidden · amount does not match the order token")
+    expect(details).to_contain_text("request ")
+    expect(page.locator("#new-order")).to_be_visible()
+    expect(page.locator("#retry-button")).to_be_hidden()  # the same token cannot succeed: start again
     assert page.url.startswith(shop_url)
+
+
+def test_a_checkout_outage_is_shopper_copy_and_try_again_works(page: Any, stack: LocalStack, shop_url: str) -> None:
+    assert stack.sim is not None
+    stack.sim.faults.fail_next(10, 503, "/payments", method="POST")
+    try:
+        page.goto(shop_url)
+        page.click("#pay-button")
+        error = page.locator("#error")
+        expect(error.locator("strong")).to_have_text(
+            "QPay is not reachable right now. Nothing was charged. Please try again in a moment.", timeout=SETTLE_MS
+        )
+        expect(page.locator("#error-details")).to_contain_text("HTTP 503 · checkout_unavailable")
+    finally:
+        stack.sim.faults.reset()
+    page.click("#retry-button")  # the same Idempotency-Key: one payment however often it is pressed
+    page.wait_for_url(f"{stack.sim_url}/qpay-external/**")

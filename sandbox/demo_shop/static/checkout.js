@@ -2,46 +2,49 @@
 // then follows the API's redirect_url to the QPay page. The token fixes reference, amount and currency.
 (function () {
   "use strict";
+  var i18n = window.shopI18n;
+  var t = i18n.t;
   var root = document.getElementById("checkout");
   var progress = document.getElementById("progress");
+  var progressText = document.getElementById("progress-text");
   var errorBox = document.getElementById("error");
   var retry = document.getElementById("retry-button");
   var newOrder = document.getElementById("new-order");
 
-  function showError(title, doc) {
+  // The API's error code → what the shopper reads (the code itself goes in the details line).
+  function shopperMessage(status, doc) {
+    var code = doc && doc.code;
+    if (code === "checkout_unavailable") return t("error_unavailable");
+    if (code === "service_misconfigured") return t("error_misconfigured");
+    if (code === "checkout_rejected") return t("error_rejected");
+    if (code === "forbidden" || code === "unauthorized") return t("error_token");
+    if (code === "conflict") return t("error_conflict");
+    if (code === "validation_failed" || code === "malformed_body" || code === "payload_too_large") return t("error_invalid");
+    return t("error_generic");
+  }
+
+  function showError(message, detailLine, canRetry) {
     progress.hidden = true;
     errorBox.textContent = "";
     var strong = document.createElement("strong");
-    strong.textContent = title;
+    strong.textContent = message;
     errorBox.appendChild(strong);
-    if (doc && doc.message) {
-      var p = document.createElement("p");
-      p.textContent = doc.message + (doc.code ? " (" + doc.code + ")" : "");
-      errorBox.appendChild(p);
-    }
-    if (doc && Array.isArray(doc.fields) && doc.fields.length) {
-      var ul = document.createElement("ul");
-      doc.fields.forEach(function (f) {
-        var li = document.createElement("li");
-        li.textContent = f.field + ": " + f.issue;
-        ul.appendChild(li);
-      });
-      errorBox.appendChild(ul);
-    }
-    if (doc && doc.request_id) {
+    if (detailLine) {
       var small = document.createElement("p");
-      small.className = "muted";
-      small.textContent = "Request id: " + doc.request_id;
+      small.className = "details";
+      small.id = "error-details";
+      small.textContent = t("details") + ": " + detailLine;
       errorBox.appendChild(small);
     }
     errorBox.hidden = false;
-    retry.hidden = false;
-    newOrder.hidden = false;
+    retry.hidden = !canRetry;
     retry.disabled = false;
+    newOrder.hidden = false;
   }
 
   function createPayment() {
     progress.hidden = false;
+    progressText.textContent = t("creating");
     errorBox.hidden = true;
     retry.disabled = true;
     fetch(root.dataset.apiUrl + "/payments", {
@@ -50,7 +53,7 @@
         "Content-Type": "application/json",
         "Accept": "application/json",
         "X-Order-Token": root.dataset.orderToken,
-        // One payment per order even if this is retried after a timeout.
+        // One payment per attempt even if this is retried after a timeout.
         "Idempotency-Key": root.dataset.idempotencyKey
       },
       body: root.dataset.body
@@ -68,16 +71,18 @@
           try { sessionStorage.setItem("qpay:" + r.doc.id, r.doc.client_secret); } catch (e) { /* private mode */ }
         }
         if (r.ok && r.doc && r.doc.redirect_url) {
-          progress.textContent = "Redirecting to QPay…";
+          progressText.textContent = t("redirecting");
           window.location.assign(r.doc.redirect_url);
         } else if (r.ok) {
-          showError("The payment was created, but it cannot be paid any more (" + (r.doc && r.doc.status) + ").", null);
+          showError(t("error_not_payable"), i18n.details(r.status, { code: r.doc && r.doc.status }), false);
         } else {
-          showError("The payments API refused the payment (HTTP " + r.status + ").", r.doc);
+          // a 5xx or a 409 in flight may pass: the same Idempotency-Key replays, never pays twice
+          var transient = r.status >= 500 || r.status === 409;
+          showError(shopperMessage(r.status, r.doc), i18n.details(r.status, r.doc), transient);
         }
       })
       .catch(function (err) {
-        showError("Could not reach the payments API.", { message: String(err) });
+        showError(t("error_network"), String(err), true);
       });
   }
 
