@@ -92,7 +92,11 @@ def recent_returns() -> RecentChecks:
 
 
 def reset() -> None:
-    """Forget every cached adapter and setting (tests and the local stack after changing env)."""
+    """Forget every cached adapter and setting (tests and the local stack after changing env),
+    the botocore session too: it holds the credentials it first resolved."""
+    from qpay.adapters.dynamo import forget_session  # noqa: PLC0415
+
+    forget_session()
     get_settings.cache_clear()
     for fn in (_client, secret_reader, store, checkout, recent_returns):
         fn.cache_clear()

@@ -32,6 +32,10 @@ def _session() -> Any:
     return botocore.session.get_session()
 
 
+def forget_session() -> None:
+    _session.cache_clear()
+
+
 def make_client(service: str = "dynamodb") -> Any:
     """A botocore client with bounded timeouts and retries, from the one session of this container."""
     from botocore.config import Config  # noqa: PLC0415
