@@ -160,3 +160,23 @@ def test_early_webhook_still_completes(shop: Shop, monkeypatch: pytest.MonkeyPat
     shop.stack.drain(timeout=60)
     assert shop.get(pid)["refunds"][0]["status"] == "Refunded"
     assert time.monotonic() - started < 4  # completed by the await task itself, not by the timeout
+
+
+def test_h2_refund_webhooks_carrying_the_payment_reference_still_settle_our_refund(shop: Shop) -> None:
+    """Checkout's published payment_refunded example carries an order-style reference: matched by the
+    action id the 202 gave us, the refund settles and the balance is counted once (correctness H2)."""
+    sim = shop.stack.sim
+    assert sim is not None
+    sim.config.refund_webhook_reference = "payment"
+    try:
+        pid = captured(shop)
+        assert shop.refund(pid, 4000).status_code == 202
+        shop.stack.drain()
+        view = shop.get(pid)
+        assert [r["status"] for r in view["refunds"]] == ["Refunded"]
+        assert (view["refunded_amount"], shop.item(pid)["refundable_amount"]) == (4000, 8500)
+        assert shop.refund(pid, 8500).status_code == 202  # the whole rest is still refundable
+        shop.stack.drain()
+        assert shop.get(pid)["status"] == "Refunded"
+    finally:
+        sim.config.refund_webhook_reference = "refund"
