@@ -6,10 +6,13 @@ PY := .venv/bin/python
 UV := $(shell command -v uv 2>/dev/null || echo .bootstrap/bin/uv)
 export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
 
-.PHONY: run test lint fmt bench load deps sysdeps replay openapi validate clean
+.PHONY: run trigger test lint fmt bench load deps sysdeps replay openapi validate clean
 
-run: deps sysdeps ## the whole local stack: API :3000, Checkout.com simulator :3001
-	PYTHONPATH=functions:sandbox $(PY) -m qpay_local run $(ARGS)
+run: deps sysdeps ## the whole local stack: API :3000, Checkout.com simulator :3001 (ARGS="--help" for options)
+	PYTHONUNBUFFERED=1 PYTHONPATH=functions:sandbox $(PY) -m qpay_local run $(ARGS)
+
+trigger: deps ## act on a payment of the running stack: make trigger ARGS="pay qpp_…|ORDER-REF" (ARGS="--help")
+	@PYTHONPATH=functions:sandbox $(PY) -m qpay_local.trigger $(ARGS)
 
 test: deps sysdeps ## every test (unit, handlers, simulator, local stack, browser, reliability)
 	$(PY) -m pytest $(ARGS)
