@@ -33,7 +33,7 @@ bench: deps ## cold start, warm path, round trips, cost model; writes bench-resu
 load: deps sysdeps ## opt-in load run through the local stack (this machine, not AWS)
 	PYTHONPATH=functions:sandbox:. $(PY) -m qpay_bench.load $(ARGS)
 
-replay: deps ## make replay ARGS="events/webhooks [--url http://127.0.0.1:3000 --key ...]"
+replay: deps ## replay fixtures into their handlers: make replay ARGS="events/WebhookFunction [-v] [--url http://127.0.0.1:3000]"
 	PYTHONPATH=functions:sandbox $(PY) -m qpay_local.replay $(ARGS)
 
 openapi: deps ## regenerate openapi.json from the API models
