@@ -163,6 +163,7 @@ def _stack_kwargs(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
         "parameters": parameters,
         "overrides": pairs(args.env, parser, "--env"),
         "extra_cors_origins": origins,
+        "forward_events_to": args.forward_events_to,
     }
 
 

@@ -27,6 +27,7 @@ from qpay_local import moto_atomic, sfn, timing
 from qpay_local.apigw import Cors, Gateway, GatewayConfig
 from qpay_local.ddb_local import DynamoDBLocal
 from qpay_local.eventbus import EventTap
+from qpay_local.forwarder import EventForwarder
 from qpay_local.httpserver import ServerThread, check_free
 from qpay_local.keys import LocalCredentials, LocalKeys, secret_document
 from qpay_local.moto_world import MotoServer, client, create_table
@@ -105,6 +106,7 @@ class LocalStack:
         ddb_local_port: int = 0,
         extra_cors_origins: Iterable[str] = (),
         compress_time: bool = False,
+        forward_events_to: str | None = None,
     ) -> None:
         self.template = Template(template)
         self.host = host
@@ -118,6 +120,8 @@ class LocalStack:
         self.parameter_overrides = dict(parameters or {})
         self.env_overrides = dict(overrides or {})
         self.compress_time = compress_time
+        self.forward_events_to = forward_events_to
+        self.forwarder: EventForwarder | None = None
         # compress_time: the template's waits times ``time_scale``; otherwise fixed short waits
         base_subs = {} if compress_time else DEFAULT_SFN_SUBSTITUTIONS
         self.sfn_substitutions = {**base_subs, **dict(sfn_substitutions or {})}
@@ -280,12 +284,22 @@ class LocalStack:
             time_scale=self.time_scale if from_template else None,
         )
         self.scheduler.start()
+        if self.event_tap is not None:
+            if self.forward_events_to:
+                self.forwarder = EventForwarder(self.forward_events_to, self.local_keys.forwarding_secret)
+                self.forwarder.start()
+                self.event_tap.subscribe(self.forwarder.submit)
+            self.event_tap.start()
         self._api.start()
         log.info("local stack up in %.1f s", time.perf_counter() - started)
 
     def stop(self) -> None:
         """Stop everything started (idempotent): threads joined, ports freed, environment restored."""
         steps: list[Any] = []
+        if self.event_tap is not None:
+            steps.append(self.event_tap.stop)
+        if self.forwarder is not None:
+            steps.append(self.forwarder.stop)
         if self.scheduler is not None:
             steps.append(self.scheduler.stop)
         steps.extend(c.stop for c in self.consumers)
@@ -308,6 +322,8 @@ class LocalStack:
             except Exception:
                 log.exception("error while stopping")
         self.scheduler = None
+        self.event_tap = None
+        self.forwarder = None
         self.consumers = []
         self.sweeper = None
         self.sim = None
@@ -357,6 +373,10 @@ class LocalStack:
             if self._running_executions():
                 busy = True
                 time.sleep(0.05)
+            if self.forwarder is not None and self.event_tap is not None:
+                self.event_tap.poll()
+                if not self.forwarder.wait_idle(max(0.1, min(1.0, deadline - time.monotonic()))):
+                    busy = True
             quiet_passes = 0 if busy else quiet_passes + 1
 
     def _running_executions(self) -> int:
