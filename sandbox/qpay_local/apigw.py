@@ -34,6 +34,11 @@ log = logging.getLogger("qpay_local.apigw")
 
 Invoke = Callable[[str, dict[str, Any]], Any]
 
+#: API Gateway HTTP API's payload quota ("Payload size: 10 MB", not adjustable): a larger request is
+#: refused before any route or integration, with this plain-text body (what API Gateway answers).
+MAX_PAYLOAD_BYTES = 10 * 1024 * 1024
+PAYLOAD_TOO_LARGE = f"HTTP content length exceeded {MAX_PAYLOAD_BYTES} bytes."
+
 _TEXT_TYPES = re.compile(
     r"^(text/.*|application/(json|xml|javascript|x-www-form-urlencoded|graphql|x-ndjson)|.*\+(json|xml))$", re.I
 )
@@ -153,6 +158,12 @@ class Gateway:
 
     def handle(self, request: Request) -> Response:
         started = time.perf_counter()
+        body = read_body(request)
+        if body is None:  # over the payload quota: refused before routing, CORS or auth
+            log.info("%s %s -> 413 (body over %d bytes)", request.method, request.path, MAX_PAYLOAD_BYTES)
+            response = Response(PAYLOAD_TOO_LARGE, status=413, content_type="text/plain; charset=utf-8")
+            response.headers["Connection"] = "close"
+            return response
         origin = request.headers.get("Origin")
         cors = self.config.cors
         if cors and request.method == "OPTIONS" and request.headers.get("Access-Control-Request-Method"):
@@ -162,7 +173,7 @@ class Gateway:
             response = _json(404, {"message": "Not Found"})
         else:
             route, params = matched
-            response = self._dispatch(request, route, params)
+            response = self._dispatch(request, route, params, body)
         if cors:
             allowed = cors.origin_allowed(origin)
             if allowed:
@@ -198,8 +209,7 @@ class Gateway:
                 response.headers["Access-Control-Allow-Credentials"] = "true"
         return response
 
-    def _dispatch(self, request: Request, route: HttpRoute, params: dict[str, str]) -> Response:
-        body = request.get_data(cache=True)
+    def _dispatch(self, request: Request, route: HttpRoute, params: dict[str, str], body: bytes) -> Response:
         identity: sigv4.Identity | None = None
         if route.iam_auth:
             try:
@@ -214,7 +224,9 @@ class Gateway:
                 )
             except sigv4.SignatureError as exc:
                 log.info("403 on %s: %s", route.route_key, exc)
-                return _json(403, {"message": "Forbidden"})
+                refused = _json(403, {"message": exc.public})
+                refused.headers["x-amzn-ErrorType"] = exc.error_type
+                return refused
             identity = sigv4.Identity(
                 access_key=self.config.credentials.access_key,
                 account_id=self.config.account_id,
@@ -242,6 +254,16 @@ class Gateway:
         except (TypeError, ValueError):
             log.exception("%s returned a malformed response", route.function)
             return _json(500, {"message": "Internal Server Error"})
+
+
+def read_body(request: Request, limit: int = MAX_PAYLOAD_BYTES) -> bytes | None:
+    """The request body, or ``None`` when it is larger than ``limit`` (by its Content-Length, or by
+    what a chunked body turns out to hold); an oversized body is not read into memory."""
+    length = request.content_length
+    if length is not None and length > limit:
+        return None
+    data = request.stream.read(limit + 1)
+    return None if len(data) > limit else data
 
 
 def _json(status: int, doc: Any) -> Response:
