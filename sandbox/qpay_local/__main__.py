@@ -164,6 +164,8 @@ def _stack_kwargs(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
         "overrides": pairs(args.env, parser, "--env"),
         "extra_cors_origins": origins,
         "forward_events_to": args.forward_events_to,
+        "log_format": args.log_format,
+        "capture_metric_lines": True,
     }
 
 

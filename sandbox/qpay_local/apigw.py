@@ -182,7 +182,9 @@ class Gateway:
                     response.headers["Access-Control-Expose-Headers"] = ",".join(cors.expose_headers)
                 if cors.allow_credentials:
                     response.headers["Access-Control-Allow-Credentials"] = "true"
-        log.info(
+        # a request that ran a function is logged by the runtime (START/REPORT); the rest here
+        log.log(
+            logging.DEBUG if matched is not None and response.status_code not in (403, 500) else logging.INFO,
             "%s %s -> %s (%.0f ms)",
             request.method,
             request.full_path.rstrip("?"),

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TextIO
 
 from botocore.credentials import Credentials
 
@@ -30,6 +30,7 @@ from qpay_local.eventbus import EventTap
 from qpay_local.forwarder import EventForwarder
 from qpay_local.httpserver import ServerThread, check_free
 from qpay_local.keys import LocalCredentials, LocalKeys, secret_document
+from qpay_local.logs import LogFormat, LogRouter
 from qpay_local.moto_world import MotoServer, client, create_table
 from qpay_local.runtime import LocalFunction, Runtime
 from qpay_local.schedules import Scheduler
@@ -107,6 +108,9 @@ class LocalStack:
         extra_cors_origins: Iterable[str] = (),
         compress_time: bool = False,
         forward_events_to: str | None = None,
+        log_format: LogFormat | None = None,
+        log_stream: TextIO | None = None,
+        capture_metric_lines: bool = False,
     ) -> None:
         self.template = Template(template)
         self.host = host
@@ -121,6 +125,9 @@ class LocalStack:
         self.env_overrides = dict(overrides or {})
         self.compress_time = compress_time
         self.forward_events_to = forward_events_to
+        # None: the product's logging as it is; "pretty"/"json": through a LogRouter (make run)
+        self.log_router = LogRouter(log_format, log_stream) if log_format else None
+        self.capture_metric_lines = capture_metric_lines  # pretty: condense the EMF lines on stdout too
         self.forwarder: EventForwarder | None = None
         # compress_time: the template's waits times ``time_scale``; otherwise fixed short waits
         base_subs = {} if compress_time else DEFAULT_SFN_SUBSTITUTIONS
@@ -269,7 +276,11 @@ class LocalStack:
         resolver = self._create_resources()
         self._apply_env(resolver)
         functions = self._functions
-        self.runtime = Runtime(functions, self.template.root)
+        if self.log_router is not None:
+            import qpay.observability  # noqa: F401, PLC0415 - the product's logger exists before it is routed
+
+            self.log_router.install(capture_stdout=self.capture_metric_lines)
+        self.runtime = Runtime(functions, self.template.root, observer=self.log_router)
         self._uninstall_sfn = sfn.install(self._knows_function, self.runtime.invoke)
         self._create_state_machines(resolver)
         self.gateway = Gateway(self._gateway_config(resolver))
@@ -315,6 +326,8 @@ class LocalStack:
             steps.append(self.moto.stop)
         if self.ddb_local_server is not None:
             steps.append(self.ddb_local_server.stop)
+        if self.log_router is not None:
+            steps.append(self.log_router.uninstall)
         steps.append(self._restore_env)
         for step in steps:
             try:
