@@ -166,6 +166,7 @@ def _stack_kwargs(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
         "forward_events_to": args.forward_events_to,
         "log_format": args.log_format,
         "capture_metric_lines": True,
+        "dashboard": True,
     }
 
 

@@ -119,6 +119,8 @@ class GatewayConfig:
     iam_user_id: str = ""
     extra_apps: dict[str, WSGIApplication] = field(default_factory=dict)
     on_invoke: Callable[[str, dict[str, Any]], None] | None = None
+    #: (function, route key, event, status, response body) after a function answered
+    on_response: Callable[[str, str, dict[str, Any], int, bytes], None] | None = None
 
 
 class Gateway:
@@ -252,10 +254,18 @@ class Gateway:
             log.exception("%s (%s) raised", route.function, route.route_key)
             return _json(500, {"message": "Internal Server Error"})
         try:
-            return to_response(result)
+            response = to_response(result)
         except (TypeError, ValueError):
             log.exception("%s returned a malformed response", route.function)
             return _json(500, {"message": "Internal Server Error"})
+        if self.config.on_response is not None:
+            try:
+                self.config.on_response(
+                    route.function, route.route_key, event, response.status_code, response.get_data()
+                )
+            except Exception:
+                log.exception("on_response hook failed")
+        return response
 
 
 def read_body(request: Request, limit: int = MAX_PAYLOAD_BYTES) -> bytes | None:

@@ -24,7 +24,9 @@ from typing import TYPE_CHECKING, Any, Literal, TextIO
 from botocore.credentials import Credentials
 
 from qpay_local import moto_atomic, sfn, timing
+from qpay_local.activity import Activity
 from qpay_local.apigw import Cors, Gateway, GatewayConfig
+from qpay_local.dashboard import Dashboard
 from qpay_local.ddb_local import DynamoDBLocal
 from qpay_local.eventbus import EventTap
 from qpay_local.forwarder import EventForwarder
@@ -111,6 +113,7 @@ class LocalStack:
         log_format: LogFormat | None = None,
         log_stream: TextIO | None = None,
         capture_metric_lines: bool = False,
+        dashboard: bool = False,
     ) -> None:
         self.template = Template(template)
         self.host = host
@@ -128,6 +131,9 @@ class LocalStack:
         # None: the product's logging as it is; "pretty"/"json": through a LogRouter (make run)
         self.log_router = LogRouter(log_format, log_stream) if log_format else None
         self.capture_metric_lines = capture_metric_lines  # pretty: condense the EMF lines on stdout too
+        # the local dashboard at /_local (and the stream reader and gateway log behind it)
+        self.activity: Activity | None = Activity() if dashboard else None
+        self.activity_reader: StreamConsumer | None = None
         self.forwarder: EventForwarder | None = None
         # compress_time: the template's waits times ``time_scale``; otherwise fixed short waits
         base_subs = {} if compress_time else DEFAULT_SFN_SUBSTITUTIONS
@@ -283,7 +289,13 @@ class LocalStack:
         self.runtime = Runtime(functions, self.template.root, observer=self.log_router)
         self._uninstall_sfn = sfn.install(self._knows_function, self.runtime.invoke)
         self._create_state_machines(resolver)
+        if self.activity is not None:
+            self.extra_apps["/_local"] = Dashboard(
+                lambda: self.client("dynamodb"), lambda: self.table_name, self.activity
+            )
         self.gateway = Gateway(self._gateway_config(resolver))
+        if self.activity is not None:
+            self.gateway.config.on_response = self.activity.on_gateway_call
         self._start_streams(resolver)
         from_template = self.schedule_interval_s == "template"
         self.scheduler = Scheduler(
@@ -296,6 +308,8 @@ class LocalStack:
         )
         self.scheduler.start()
         if self.event_tap is not None:
+            if self.activity is not None:
+                self.event_tap.subscribe(self.activity.on_order_event)
             if self.forward_events_to:
                 self.forwarder = EventForwarder(self.forward_events_to, self.local_keys.forwarding_secret)
                 self.forwarder.start()
@@ -314,6 +328,8 @@ class LocalStack:
         if self.scheduler is not None:
             steps.append(self.scheduler.stop)
         steps.extend(c.stop for c in self.consumers)
+        if self.activity_reader is not None:
+            steps.append(self.activity_reader.stop)
         if self.sweeper is not None:
             steps.append(self.sweeper.stop)
         if self.sim is not None:
@@ -338,6 +354,7 @@ class LocalStack:
         self.event_tap = None
         self.forwarder = None
         self.consumers = []
+        self.activity_reader = None
         self.sweeper = None
         self.sim = None
         self._uninstall_sfn = None
@@ -674,6 +691,20 @@ class LocalStack:
             )
             consumer.start()
             self.consumers.append(consumer)
+        if self.activity is not None and self.stream_arns:
+            table_logical, stream_arn = next(iter(self.stream_arns.items()))
+            self.activity_reader = StreamConsumer(
+                streams_client,
+                self.client("sqs"),
+                stream_arn,
+                ConsumerConfig(function="LocalDashboard", function_arn=""),
+                self.activity.on_stream_batch,
+                region=self.region,
+                ttl_marks=None if self.use_ddb_local else self.ttl_marks.reader(),
+                ttl_attribute=ttl_tables.get(table_logical),
+                poll_interval_s=0.1,
+            )
+            self.activity_reader.start()
         if not self.use_ddb_local:
             for logical_id, attribute in ttl_tables.items():
                 props = self.template.properties(logical_id)
