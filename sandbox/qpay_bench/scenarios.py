@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from qpay.adapters.dynamo import to_ddb
-from qpay.adapters.store import PaymentStore
+from qpay.adapters.store.items import payment_item, refund_item
 from qpay.domain.records import Payment, Refund
 from qpay.domain.states import Stage
 from qpay_bench.world import World
@@ -86,8 +86,8 @@ def world_for(scenario: Scenario) -> World:
         payment.stage = Stage.CAPTURED
         payment.captured_amount = payment.refundable_amount = 12500
         refund = Refund(id=REFUND_ID, payment_id=PAYMENT_ID, amount=2500, created_at=now, updated_at=now)
-        items[(f"PAYMENT#{PAYMENT_ID}", f"REFUND#{REFUND_ID}")] = to_ddb(PaymentStore._refund_item(refund))
-    item = to_ddb(PaymentStore._payment_item(payment))
+        items[(f"PAYMENT#{PAYMENT_ID}", f"REFUND#{REFUND_ID}")] = to_ddb(refund_item(refund))
+    item = to_ddb(payment_item(payment))
     items[(f"PAYMENT#{PAYMENT_ID}", "PAYMENT")] = item
     index = [item] if scenario.state == "open" else []
     return World(items=items, index_items=index, template=item, secret=json.dumps(SECRET))

@@ -106,18 +106,13 @@ class LocalKeys:
 
 
 def secret_document(keys: LocalKeys) -> dict[str, object]:
-    """The JSON the handlers read from Secrets Manager — the only conversion from the local keys.
-
-    The contract makes ``order_token_keys`` an object ``{kid: key}`` and adds ``server_key``. The
-    product on this branch (``qpay.adapters.secrets.parse_keys``) still reads ``order_token_keys`` as a
-    list of keys (an object would be read as its kids), so the keys go in as a list; once the product
-    reads the object, return ``dict(keys.order_token_keys)`` here and nothing else changes.
-    """
+    """The JSON the handlers read from Secrets Manager — the only conversion from the local keys
+    (the contract's shape: ``order_token_keys`` an object ``{kid: key}``, and a ``server_key``)."""
     return {
         "checkout_secret_key": keys.checkout_secret_key,
         "webhook_signing_keys": [keys.webhook_signing_key],
         "merchant_api_keys": [keys.merchant_api_key],
-        "order_token_keys": list(keys.order_token_keys.values()),
+        "order_token_keys": dict(keys.order_token_keys),
         "server_key": keys.server_key,
     }
 

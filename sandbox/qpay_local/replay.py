@@ -223,16 +223,18 @@ def token_claims(token: str) -> dict[str, Any]:
 
 def mint_order_token(key: str, kid: str | None, claims: dict[str, Any]) -> str:
     """The fixture's order token re-signed with this stack's key — the ONE place that knows the
-    product's token format (``qpay.api.auth.mint_order_token``). Same claims, same token: replaying
-    a fixture twice replays one payment."""
+    product's token format (``qpay.api.auth.mint_order_token``). Same claims (``jti`` included), same
+    payment: replaying a fixture twice replays one payment."""
     from qpay.api.auth import mint_order_token as mint  # noqa: PLC0415 - the product's own format
 
     return mint(
         key,
+        kid=kid or "local-1",
         reference=str(claims.get("reference", "")),
         amount=int(claims.get("amount", 0)),
         currency=str(claims.get("currency", "QAR")),
         expires_at=int(claims.get("exp") or time.time() + 900),
+        jti=str(claims["jti"]) if claims.get("jti") else None,
     )
 
 

@@ -57,6 +57,7 @@ DEFAULT_SFN_SUBSTITUTIONS: dict[str, Any] = {
     "RetryMaxDelaySeconds": 2,
     "OutcomeTimeoutSeconds": 5,
     "ReconcileIntervalSeconds": 1,
+    "ReconcileMaxDelaySeconds": 2,
 }
 
 
@@ -765,6 +766,8 @@ class LocalStack:
             "EXPIRY_REARM_CAP_S": "Expiry re-arm cap",
             "EXPIRY_MAX_AGE_S": "Maximum age (then flagged)",
             "CREATE_LEASE_S": "Create lease",
+            "REFUND_SWEEP_AFTER_S": "Open refund restarted after",
+            "RECONCILE_OPEN_REFUND_GRACE_S": "Reconcile leaves open refunds for",
         }
         for name, label in labels.items():
             value = env.get(name) or str(timing.PRODUCT_TIMERS[name])

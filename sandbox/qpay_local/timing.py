@@ -19,6 +19,8 @@ PRODUCT_TIMERS: dict[str, int] = {
     "EXPIRY_REARM_CAP_S": 60 * 60,
     "EXPIRY_MAX_AGE_S": 48 * 3600,
     "CREATE_LEASE_S": 30,
+    "REFUND_SWEEP_AFTER_S": 15 * 60,  # an open refund nobody owns is restarted by the sweep
+    "RECONCILE_OPEN_REFUND_GRACE_S": 6 * 3600,  # reconciliation leaves younger open refunds alone
 }
 #: Lower bounds after scaling (the product needs ≥ 1 s; a create lease shorter than a local Checkout
 #: call would let a retry take over a request still in flight).

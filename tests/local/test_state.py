@@ -54,7 +54,7 @@ def test_the_file_follows_the_secret_contract(tmp_path):
 def test_secret_document_is_the_one_conversion():
     keys = LocalKeys.generate()
     doc = secret_document(keys)
-    assert doc["order_token_keys"] == [keys.order_token_key]  # what the product on this branch reads
+    assert doc["order_token_keys"] == {keys.order_token_kid: keys.order_token_key}  # the contract's object
     assert doc["server_key"] == keys.server_key
     assert "event_forwarding_secret" not in doc  # local only: never in the product's secret
     assert LocalKeys.from_doc(keys.to_doc()) == keys
