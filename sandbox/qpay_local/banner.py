@@ -141,6 +141,8 @@ def render(stack: LocalStack, options: BannerOptions) -> str:
         "  synthetic test value, required by QPay):",
         "    " + create_curl(api, k.merchant_api_key),
         '  Then send the shopper to its redirect_url, or pay it without a browser: make trigger ARGS="pay <id>"',
+        "  Read it (your server; a browser sends X-Client-Secret: <client_secret of the create answer> instead):",
+        f"    curl -sS -H 'Authorization: Bearer {k.merchant_api_key}' {api}/payments/<id>",
         "",
         "  Refund it (IAM/SigV4, from your back office):",
         f"    curl -sS --aws-sigv4 'aws:amz:{c.region}:execute-api' --user '{c.access_key_id}:{c.secret_access_key}' \\",

@@ -92,7 +92,13 @@ class EventTap:
                     event = json.loads(m["Body"])
                     self._seen.append(event)
                     arrived.append(event)
-                    log.info("order event %s %s", event.get("detail-type"), json.dumps(event.get("detail")))
+                    detail = event.get("detail") if isinstance(event.get("detail"), dict) else {}
+                    log.info(
+                        "order event %s %s %s",
+                        event.get("detail-type"),
+                        detail.get("payment_id", ""),
+                        json.dumps({k: detail[k] for k in ("status", "event_id") if k in detail}),
+                    )
                 self._sqs.delete_message_batch(
                     QueueUrl=self.queue_url,
                     Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],

@@ -81,6 +81,7 @@ def test_banner_at_once_and_keys_kept_across_restarts(tmp_path):
     # a complete create call: bearer key, idempotency key, every field with units
     assert f"-H 'Authorization: Bearer {merchant}'" in banner
     assert "Idempotency-Key:" in banner
+    assert "X-Client-Secret" in banner and f"{runtime['api_url']}/payments/<id>" in banner  # how to read it
     body = json.loads(banner.split("-d '", 1)[1].split("'", 1)[0])
     assert set(body) == {
         "reference", "amount", "currency", "description", "language", "quantity", "national_id", "customer", "metadata",

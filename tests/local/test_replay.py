@@ -168,9 +168,10 @@ def test_over_http_to_make_run_uses_its_keys_and_signs_iam_routes(stack, capsys)
     args = ["--url", stack.api_url, "--state-dir", str(stack.state_dir), "-v"]
     rc = replay.main(
         [
-            # (create-order-token.json, replayed in-process above, would now be a second payment for
-            # its order: 409 — a token without a jti names no payment)
+            # replayed in-process above too: the same merchant key and Idempotency-Key, the same token
+            # (its jti names one payment) — both replay the payment already made
             str(EVENTS / "CreatePaymentFunction" / "create-merchant-key.json"),
+            str(EVENTS / "CreatePaymentFunction" / "create-order-token.json"),
             str(EVENTS / "WebhookFunction"),
             str(EVENTS / "RefundRequestFunction"),
             *args,
@@ -179,7 +180,7 @@ def test_over_http_to_make_run_uses_its_keys_and_signs_iam_routes(stack, capsys)
     out = capsys.readouterr().out
     assert rc == 0, out
     assert "FAIL" not in out
-    assert out.count("HTTP 201") == 1  # this stack's merchant key, from its .local-state
+    assert out.count("HTTP 201") == 2, out  # this stack's merchant key and order-token key, from .local-state
     assert "403" not in out
     assert out.count("HTTP 404") == 2  # the refunds reached the handler: SigV4 passed, payment unknown
     assert '"code": "not_found"' in out or '"code":"not_found"' in out  # -v prints the bodies
