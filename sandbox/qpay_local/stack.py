@@ -739,6 +739,7 @@ class LocalStack:
             "QPAY_CHECKOUT_SECRET_KEY": k.checkout_secret_key,
             "QPAY_REFUND_SIGV4_SERVICE": "execute-api",
             "AWS_ENDPOINT_URL": self.aws_endpoint,
+            "AWS_ENDPOINT_URL_DYNAMODB": self.dynamodb_endpoint,
             "AWS_ACCESS_KEY_ID": c.access_key_id,
             "AWS_SECRET_ACCESS_KEY": c.secret_access_key,
             "AWS_REGION": c.region,
