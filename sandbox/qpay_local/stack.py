@@ -823,6 +823,13 @@ def _reset_product() -> None:
         from qpay import deps  # noqa: PLC0415
 
         deps.reset()
+    # The product's one botocore session caches the credentials it resolved first, and deps.reset()
+    # keeps it: a second stack (new credentials) would then reach DynamoDB Local under the first
+    # stack's access key — another namespace, "Cannot do operations on a non-existent table".
+    with contextlib.suppress(ImportError, AttributeError):
+        from qpay.adapters import dynamo  # noqa: PLC0415
+
+        dynamo._session.cache_clear()
 
 
 @contextlib.contextmanager
