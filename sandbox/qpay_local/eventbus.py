@@ -4,7 +4,8 @@ Each ``AWS::Events::EventBus`` of the template is created in moto (so ``PutEvent
 really goes through EventBridge's API). The tap adds a catch-all rule per bus whose target is an SQS
 queue, like a consumer would; :meth:`EventTap.events` drains that queue into memory, logs each event
 and returns everything seen so far. The API server shows it at ``GET /_local/events``
-(``?detail-type=Payment%20Captured`` filters).
+(``?detail-type=Payment%20Captured`` filters). Started, the tap also drains the queue in the background
+and hands each new event to its subscribers (the forwarder, the dashboard).
 """
 
 from __future__ import annotations
@@ -34,6 +35,33 @@ class EventTap:
         self.buses: list[str] = []
         self._seen: list[dict[str, Any]] = []
         self._lock = threading.Lock()
+        self._subscribers: list[Callable[[dict[str, Any]], None]] = []
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def subscribe(self, callback: Callable[[dict[str, Any]], None]) -> None:
+        """Call ``callback(event)`` for every event that arrives from now on (from the polling thread)."""
+        self._subscribers.append(callback)
+
+    def start(self, interval_s: float = 0.2) -> None:
+        """Drain the tap queue every ``interval_s`` in the background."""
+
+        def run() -> None:
+            while not self._stop.wait(interval_s):
+                try:
+                    self.poll()
+                except Exception:
+                    if not self._stop.is_set():
+                        log.exception("event tap poll failed")
+
+        self._thread = threading.Thread(target=run, name="qpay-local-event-tap", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(5)
+            self._thread = None
 
     def create_bus(self, name: str) -> str:
         """Create the bus and tap it; returns its ARN."""
@@ -53,22 +81,35 @@ class EventTap:
         """Move what the tap queue holds into memory (and the log). Returns how many arrived."""
         if not self.queue_url:
             return 0
-        got = 0
+        arrived: list[dict[str, Any]] = []
         with self._lock:
             while True:
                 answer = self._sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
                 messages = answer.get("Messages", [])
                 if not messages:
-                    return got
+                    break
                 for m in messages:
                     event = json.loads(m["Body"])
                     self._seen.append(event)
-                    got += 1
-                    log.info("order event %s %s", event.get("detail-type"), json.dumps(event.get("detail")))
+                    arrived.append(event)
+                    detail = event.get("detail") if isinstance(event.get("detail"), dict) else {}
+                    log.info(
+                        "order event %s %s %s",
+                        event.get("detail-type"),
+                        detail.get("payment_id", ""),
+                        json.dumps({k: detail[k] for k in ("status", "event_id") if k in detail}),
+                    )
                 self._sqs.delete_message_batch(
                     QueueUrl=self.queue_url,
                     Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
                 )
+            for event in arrived:  # under the lock: subscribers see events in arrival order (they are quick)
+                for callback in list(self._subscribers):
+                    try:
+                        callback(event)
+                    except Exception:
+                        log.exception("order event subscriber failed")
+        return len(arrived)
 
     def events(self, detail_type: str | None = None) -> list[dict[str, Any]]:
         """Every event put on the stack's buses so far, in arrival order."""

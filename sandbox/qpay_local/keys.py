@@ -1,12 +1,20 @@
-"""Fresh local keys and credentials for one run (nothing is persisted)."""
+"""The local stack's keys and AWS credentials (kept across restarts by :mod:`qpay_local.state`).
+
+``LocalKeys`` holds the keys in the shape of the Secrets Manager contract (``order_token_keys`` is an
+object ``{kid: key}``, plus a ``server_key``), and the secret that signs forwarded order events.
+:func:`secret_document` is the ONE place that turns them into the secret the handlers read.
+"""
 
 from __future__ import annotations
 
 import secrets
 import string
 from dataclasses import dataclass
+from typing import Any
 
 _B32 = "abcdefghijklmnopqrstuvwxyz234567"
+#: The product refuses keys shorter than this (merchant, order-token and server keys).
+MIN_KEY_LENGTH = 32
 
 
 def _pick(alphabet: str, n: int) -> str:
@@ -18,14 +26,34 @@ def checkout_sandbox_secret_key() -> str:
     return "sk_sbox_" + _pick(_B32, 26) + _pick(_B32, 1)
 
 
+class KeysInvalid(ValueError):
+    """A stored keys document is incomplete or malformed (the message names the field)."""
+
+
+def _text(doc: dict[str, Any], name: str, *, min_length: int = 1) -> str:
+    value = doc.get(name)
+    if not isinstance(value, str) or len(value) < min_length:
+        need = f"at least {min_length} characters" if min_length > 1 else "a non-empty string"
+        raise KeysInvalid(f"{name} must be {need}")
+    return value
+
+
 @dataclass(frozen=True)
 class LocalKeys:
     checkout_secret_key: str
     webhook_signing_key: str
     merchant_api_key: str
-    order_token_key: str
+    order_token_keys: dict[str, str]  # kid -> key, the first one signs
     server_key: str
-    order_token_kid: str = "local-1"  # noqa: S105 - a key id, not a key
+    forwarding_secret: str  # signs order events forwarded to the merchant (Qpay-Signature)
+
+    @property
+    def order_token_kid(self) -> str:
+        return next(iter(self.order_token_keys))
+
+    @property
+    def order_token_key(self) -> str:
+        return self.order_token_keys[self.order_token_kid]
 
     @classmethod
     def generate(cls) -> LocalKeys:
@@ -33,19 +61,60 @@ class LocalKeys:
             checkout_secret_key=checkout_sandbox_secret_key(),
             webhook_signing_key="whsec_local_" + secrets.token_hex(16),
             merchant_api_key="mk_local_" + secrets.token_urlsafe(24),
-            order_token_key="otk_local_" + secrets.token_urlsafe(32),
+            order_token_keys={"local-" + secrets.token_hex(4): "otk_local_" + secrets.token_urlsafe(32)},
             server_key="srv_local_" + secrets.token_urlsafe(32),
+            forwarding_secret="whsec_fwd_" + secrets.token_hex(16),
         )
 
-    def secret_document(self) -> dict[str, object]:
-        """The JSON the handlers read from Secrets Manager."""
+    def to_doc(self) -> dict[str, Any]:
+        """The secret in the contract's shape, plus the local-only forwarding secret."""
         return {
             "checkout_secret_key": self.checkout_secret_key,
             "webhook_signing_keys": [self.webhook_signing_key],
             "merchant_api_keys": [self.merchant_api_key],
-            "order_token_keys": {self.order_token_kid: self.order_token_key},
+            "order_token_keys": dict(self.order_token_keys),
             "server_key": self.server_key,
+            "event_forwarding_secret": self.forwarding_secret,
         }
+
+    @classmethod
+    def from_doc(cls, doc: Any) -> LocalKeys:
+        if not isinstance(doc, dict):
+            raise KeysInvalid("the keys must be a JSON object")
+        hooks = doc.get("webhook_signing_keys")
+        merchants = doc.get("merchant_api_keys")
+        tokens = doc.get("order_token_keys")
+        if not (isinstance(hooks, list) and hooks and isinstance(hooks[0], str) and hooks[0]):
+            raise KeysInvalid("webhook_signing_keys must be a non-empty list of strings")
+        if not (isinstance(merchants, list) and merchants and isinstance(merchants[0], str)):
+            raise KeysInvalid("merchant_api_keys must be a non-empty list of strings")
+        if len(merchants[0]) < MIN_KEY_LENGTH:
+            raise KeysInvalid(f"merchant_api_keys[0] must be at least {MIN_KEY_LENGTH} characters")
+        if not (isinstance(tokens, dict) and tokens):
+            raise KeysInvalid('order_token_keys must be an object {"<kid>": "<key>"}')
+        for kid, key in tokens.items():
+            if not (isinstance(key, str) and len(key) >= MIN_KEY_LENGTH):
+                raise KeysInvalid(f"order_token_keys[{kid!r}] must be at least {MIN_KEY_LENGTH} characters")
+        return cls(
+            checkout_secret_key=_text(doc, "checkout_secret_key"),
+            webhook_signing_key=hooks[0],
+            merchant_api_key=merchants[0],
+            order_token_keys={str(k): str(v) for k, v in tokens.items()},
+            server_key=_text(doc, "server_key", min_length=MIN_KEY_LENGTH),
+            forwarding_secret=_text(doc, "event_forwarding_secret", min_length=16),
+        )
+
+
+def secret_document(keys: LocalKeys) -> dict[str, object]:
+    """The JSON the handlers read from Secrets Manager — the only conversion from the local keys
+    (the contract's shape: ``order_token_keys`` an object ``{kid: key}``, and a ``server_key``)."""
+    return {
+        "checkout_secret_key": keys.checkout_secret_key,
+        "webhook_signing_keys": [keys.webhook_signing_key],
+        "merchant_api_keys": [keys.merchant_api_key],
+        "order_token_keys": dict(keys.order_token_keys),
+        "server_key": keys.server_key,
+    }
 
 
 @dataclass(frozen=True)
@@ -61,4 +130,21 @@ class LocalCredentials:
             access_key_id="AKIA" + _pick(string.ascii_uppercase + "234567", 16),
             secret_access_key=_pick(string.ascii_letters + string.digits, 40),
             region=region,
+        )
+
+    def to_doc(self) -> dict[str, str]:
+        return {
+            "access_key_id": self.access_key_id,
+            "secret_access_key": self.secret_access_key,
+            "region": self.region,
+        }
+
+    @classmethod
+    def from_doc(cls, doc: Any, *, region: str | None = None) -> LocalCredentials:
+        if not isinstance(doc, dict):
+            raise KeysInvalid("aws_credentials must be an object")
+        return cls(
+            access_key_id=_text(doc, "access_key_id", min_length=16),
+            secret_access_key=_text(doc, "secret_access_key", min_length=16),
+            region=region or _text(doc, "region"),
         )

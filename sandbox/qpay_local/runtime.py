@@ -1,7 +1,9 @@
 """Run the project's handlers in-process the way Lambda would call them.
 
 Each function is imported lazily on its first invocation (a cold start), then reused. Invocations get a
-Lambda-context-like object. Nothing here changes the environment: the stack sets it once.
+Lambda-context-like object, and the invocation is set in :data:`qpay_local.logs.CURRENT` for the thread
+that runs it (an observer such as :class:`qpay_local.logs.LogRouter` writes START/REPORT lines). Nothing
+here changes the environment: the stack sets it once.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from qpay_local.logs import CURRENT, Invocation, trigger_of
 from qpay_local.template import FunctionDef
 
 log = logging.getLogger("qpay_local.runtime")
@@ -55,8 +58,10 @@ class LocalFunction:
 class Runtime:
     """Functions of the template by logical id, name and ARN; ``invoke`` calls the real handler."""
 
-    def __init__(self, functions: dict[str, LocalFunction], template_root: Path) -> None:
+    def __init__(self, functions: dict[str, LocalFunction], template_root: Path, observer: Any = None) -> None:
         self.functions = functions
+        self.observer = observer  # start(Invocation) / end(Invocation, result, error), e.g. a LogRouter
+        self.init_ms: dict[str, float] = {}
         self._by_name: dict[str, LocalFunction] = {}
         for fn in functions.values():
             self._by_name[fn.definition.logical_id] = fn
@@ -88,11 +93,12 @@ class Runtime:
             started = time.perf_counter()
             module = importlib.import_module(module_name)
             handler: Handler = getattr(module, attr)
-            log.info(
+            self.init_ms[fn.definition.logical_id] = (time.perf_counter() - started) * 1000
+            log.debug(
                 "cold start %s (%s) in %.0f ms",
                 fn.definition.logical_id,
                 fn.definition.handler,
-                (time.perf_counter() - started) * 1000,
+                self.init_ms[fn.definition.logical_id],
             )
             self._handlers[fn.definition.logical_id] = handler
             return handler
@@ -111,11 +117,38 @@ class Runtime:
     def invoke(self, name_or_arn: str, event: Any) -> Any:
         """Call the handler; exceptions propagate (callers decide how Lambda would report them)."""
         fn = self.find(name_or_arn)
+        logical = fn.definition.logical_id
+        with self._lock:
+            cold = logical not in self._handlers
         handler = self.handler(fn)
         ctx = self.context(fn)
         with self._lock:
-            self.invocations[fn.definition.logical_id] = self.invocations.get(fn.definition.logical_id, 0) + 1
-        result = handler(event, ctx)
+            self.invocations[logical] = self.invocations.get(logical, 0) + 1
+        inv = Invocation(
+            function=logical,
+            name=fn.name,
+            arn=fn.arn,
+            request_id=ctx.aws_request_id,
+            memory_mb=fn.definition.memory,
+            trigger=trigger_of(event),
+            cold_start=cold,
+            init_ms=self.init_ms.get(logical) if cold else None,
+        )
+        token = CURRENT.set(inv)
+        observer = self.observer
+        if observer is not None:
+            observer.start(inv)
+        result: Any = None
+        error: BaseException | None = None
+        try:
+            result = handler(event, ctx)
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            if observer is not None:
+                observer.end(inv, result, error)
+            CURRENT.reset(token)
         if ctx.get_remaining_time_in_millis() == 0:
             log.warning(
                 "%s ran past its %s s timeout (Lambda would have killed it)",

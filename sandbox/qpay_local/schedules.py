@@ -1,7 +1,8 @@
-"""``Schedule``/``ScheduleV2`` events of the template on a compressed local schedule.
+"""``Schedule``/``ScheduleV2`` events of the template on a local schedule.
 
-Every schedule fires every ``interval_s`` (default 60 s, whatever its ``rate()``/``cron()`` says);
-tests call :meth:`Scheduler.trigger` instead. The event is what the service sends: EventBridge
+Either every schedule fires every ``interval_s`` (whatever its ``rate()``/``cron()`` says), or, with
+``time_scale``, each at its own period (``rate(15 minutes)``: 900 s; a daily ``cron``: 86400 s) times
+the scale; tests call :meth:`Scheduler.trigger` instead. The event is what the service sends: EventBridge
 rules (``Schedule``) send a "Scheduled Event"; EventBridge Scheduler (``ScheduleV2``) sends the
 target's ``Input`` (``{}`` when none is set).
 """
@@ -11,12 +12,14 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from qpay_local.template import ScheduleSource
+from qpay_local.timing import schedule_period_s
 
 log = logging.getLogger("qpay_local.schedules")
 
@@ -52,19 +55,36 @@ class Scheduler:
         region: str,
         account_id: str,
         interval_s: float | None = 60.0,
+        time_scale: float | None = None,
     ) -> None:
         self.sources = sources
         self.invoke = invoke
         self.region = region
         self.account_id = account_id
         self.interval_s = interval_s
+        self.time_scale = time_scale
         self.fired = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._running = threading.Lock()
 
+    def period_s(self, source: ScheduleSource) -> float | None:
+        """Seconds between runs of ``source`` (``None``: never by itself)."""
+        if self.time_scale is not None:
+            return max(0.05, schedule_period_s(source.expression) * self.time_scale)
+        return self.interval_s or None
+
+    def periods(self) -> dict[str, float]:
+        """``{"<function>.<event>": seconds}`` for the schedules that fire by themselves."""
+        out: dict[str, float] = {}
+        for source in self.sources:
+            period = self.period_s(source)
+            if period:
+                out[f"{source.function}.{source.event_name}"] = period
+        return out
+
     def start(self) -> None:
-        if not self.sources or not self.interval_s:
+        if not self.periods():
             return
         self._thread = threading.Thread(target=self._run, name="qpay-local-schedules", daemon=True)
         self._thread.start()
@@ -76,25 +96,39 @@ class Scheduler:
             self._thread = None
 
     def _run(self) -> None:
-        assert self.interval_s
-        while not self._stop.wait(self.interval_s):
-            for source in self.sources:
+        now = time.monotonic()
+        due: dict[int, float] = {}
+        for i, source in enumerate(self.sources):
+            period = self.period_s(source)
+            if period:
+                due[i] = now + period
+        while due:
+            wait = max(0.0, min(due.values()) - time.monotonic())
+            if self._stop.wait(wait):
+                return
+            now = time.monotonic()
+            for i, at in list(due.items()):
+                if at > now:
+                    continue
+                source = self.sources[i]
                 try:
-                    self.trigger(source.function)
+                    self._fire(source)
                 except Exception:
                     log.exception("scheduled %s failed", source.function)
+                period = self.period_s(source) or 0.0
+                due[i] = max(at + period, time.monotonic())
 
     def trigger(self, function: str) -> list[Any]:
         """Run every schedule of ``function`` (logical id) now; returns the handlers' results."""
-        results = []
-        for source in self.sources:
-            if source.function != function:
-                continue
-            with self._running:  # like one schedule target: no overlapping runs
-                event = schedule_event(source, region=self.region, account_id=self.account_id)
-                log.info("schedule %s.%s (%s) fires", source.function, source.event_name, source.expression)
-                results.append(self.invoke(source.function, event))
-                self.fired += 1
+        results = [self._fire(source) for source in self.sources if source.function == function]
         if not results:
             raise KeyError(f"{function} has no Schedule/ScheduleV2 event in the template")
         return results
+
+    def _fire(self, source: ScheduleSource) -> Any:
+        with self._running:  # like one schedule target: no overlapping runs
+            event = schedule_event(source, region=self.region, account_id=self.account_id)
+            log.info("schedule %s.%s (%s) fires", source.function, source.event_name, source.expression)
+            result = self.invoke(source.function, event)
+            self.fired += 1
+            return result

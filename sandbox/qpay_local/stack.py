@@ -19,16 +19,20 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, TextIO
 
 from botocore.credentials import Credentials
 
-from qpay_local import moto_atomic, sfn
+from qpay_local import moto_atomic, sfn, timing
+from qpay_local.activity import Activity
 from qpay_local.apigw import Cors, Gateway, GatewayConfig
+from qpay_local.dashboard import Dashboard
 from qpay_local.ddb_local import DynamoDBLocal
 from qpay_local.eventbus import EventTap
+from qpay_local.forwarder import EventForwarder
 from qpay_local.httpserver import ServerThread, check_free
-from qpay_local.keys import LocalCredentials, LocalKeys
+from qpay_local.keys import LocalCredentials, LocalKeys, secret_document
+from qpay_local.logs import LogFormat, LogRouter
 from qpay_local.moto_world import MotoServer, client, create_table
 from qpay_local.runtime import LocalFunction, Runtime
 from qpay_local.schedules import Scheduler
@@ -47,7 +51,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_TEMPLATE = REPO_ROOT / "template.yaml"
 ACCOUNT_ID = "123456789012"
 
-#: Step Functions time compression (ASL's minimum is 1 s).
+#: Step Functions waits when time is not compressed from the template's values (ASL's minimum is 1 s).
 DEFAULT_SFN_SUBSTITUTIONS: dict[str, Any] = {
     "RetryIntervalSeconds": 1,
     "RetryMaxDelaySeconds": 2,
@@ -63,7 +67,9 @@ class StackKeys:
     merchant_api_key: str
     order_token_key: str
     checkout_secret_key: str
-    order_token_kid: str = "local-1"  # noqa: S105 - a key id, not a key
+    order_token_kid: str = ""
+    server_key: str = ""
+    forwarding_secret: str = ""
 
 
 def _rand(n: int, alphabet: str = string.ascii_lowercase + string.digits) -> str:
@@ -78,7 +84,7 @@ class LocalStack:
     ``extra_apps`` mounts WSGI apps on the API server by path prefix (e.g. ``{"/shop": app}``).
     """
 
-    def __init__(
+    def __init__(  # noqa: PLR0915 - one assignment per option
         self,
         *,
         api_port: int = 3000,
@@ -95,10 +101,20 @@ class LocalStack:
         sfn_substitutions: Mapping[str, Any] | None = None,
         extra_apps: Mapping[str, WSGIApplication] | None = None,
         ttl_interval_s: float = 1.0,
-        schedule_interval_s: float | None = 60.0,
+        schedule_interval_s: float | Literal["template"] | None = 60.0,
         stream_poll_interval_s: float = 0.05,
         start_simulator: bool = True,
         require_processing_channel: bool = True,
+        keys: LocalKeys | None = None,
+        credentials: LocalCredentials | None = None,
+        ddb_local_port: int = 0,
+        extra_cors_origins: Iterable[str] = (),
+        compress_time: bool = False,
+        forward_events_to: str | None = None,
+        log_format: LogFormat | None = None,
+        log_stream: TextIO | None = None,
+        capture_metric_lines: bool = False,
+        dashboard: bool = False,
     ) -> None:
         self.template = Template(template)
         self.host = host
@@ -111,7 +127,19 @@ class LocalStack:
         self.stack_name = stack_name
         self.parameter_overrides = dict(parameters or {})
         self.env_overrides = dict(overrides or {})
-        self.sfn_substitutions = {**DEFAULT_SFN_SUBSTITUTIONS, **dict(sfn_substitutions or {})}
+        self.compress_time = compress_time
+        self.forward_events_to = forward_events_to
+        # None: the product's logging as it is; "pretty"/"json": through a LogRouter (make run)
+        self.log_router = LogRouter(log_format, log_stream) if log_format else None
+        self.capture_metric_lines = capture_metric_lines  # pretty: condense the EMF lines on stdout too
+        # the local dashboard at /_local (and the stream reader and gateway log behind it)
+        self.activity: Activity | None = Activity() if dashboard else None
+        self.activity_reader: StreamConsumer | None = None
+        self.forwarder: EventForwarder | None = None
+        # compress_time: the template's waits times ``time_scale``; otherwise fixed short waits
+        base_subs = {} if compress_time else DEFAULT_SFN_SUBSTITUTIONS
+        self.sfn_substitutions = {**base_subs, **dict(sfn_substitutions or {})}
+        self.effective_sfn_substitutions: dict[str, Any] = {}
         self.extra_apps = dict(extra_apps or {})
         self.ttl_interval_s = ttl_interval_s
         self.schedule_interval_s = schedule_interval_s
@@ -119,8 +147,10 @@ class LocalStack:
         self.start_simulator = start_simulator
         self.require_processing_channel = require_processing_channel
 
-        self.local_keys = LocalKeys.generate()
-        self.local_credentials = LocalCredentials.generate(region)
+        self.local_keys = keys or LocalKeys.generate()
+        self.local_credentials = credentials or LocalCredentials.generate(region)
+        self.ddb_local_port = ddb_local_port
+        self.extra_cors_origins = [o.strip().rstrip("/") for o in extra_cors_origins if o.strip()]
         self.api_id = _rand(10)
         self.env: dict[str, str] = {}
         self.table_name = ""
@@ -181,7 +211,13 @@ class LocalStack:
     def keys(self) -> StackKeys:
         k = self.local_keys
         return StackKeys(
-            k.webhook_signing_key, k.merchant_api_key, k.order_token_key, k.checkout_secret_key, k.order_token_kid
+            k.webhook_signing_key,
+            k.merchant_api_key,
+            k.order_token_key,
+            k.checkout_secret_key,
+            order_token_kid=k.order_token_kid,
+            server_key=k.server_key,
+            forwarding_secret=k.forwarding_secret,
         )
 
     @property
@@ -195,6 +231,12 @@ class LocalStack:
                 endpoint = self.dynamodb_endpoint if service in ("dynamodb", "dynamodbstreams") else self.aws_endpoint
                 self._clients[service] = client(service, endpoint, self.local_credentials)
             return self._clients[service]
+
+    @property
+    def cors_origins(self) -> tuple[str, ...]:
+        """The origins the API's CORS configuration allows (from ``StorefrontOrigins``)."""
+        cors = self.gateway.config.cors if self.gateway is not None else None
+        return cors.allow_origins if cors is not None else ()
 
     def mount(self, prefix: str, app: WSGIApplication) -> None:
         """Serve another WSGI app under ``prefix`` on the API server (before or after start)."""
@@ -234,35 +276,61 @@ class LocalStack:
         self.moto = MotoServer(self.moto_port, self.host)
         self.moto.start()
         if self.use_ddb_local:
-            self.ddb_local_server = DynamoDBLocal()
+            self.ddb_local_server = DynamoDBLocal(self.ddb_local_port)
             self.ddb_local_server.start()
         if self.start_simulator:
             self._start_sim()
         resolver = self._create_resources()
         self._apply_env(resolver)
         functions = self._functions
-        self.runtime = Runtime(functions, self.template.root)
+        if self.log_router is not None:
+            import qpay.observability  # noqa: F401, PLC0415 - the product's logger exists before it is routed
+
+            self.log_router.install(capture_stdout=self.capture_metric_lines)
+        self.runtime = Runtime(functions, self.template.root, observer=self.log_router)
         self._uninstall_sfn = sfn.install(self._knows_function, self.runtime.invoke)
         self._create_state_machines(resolver)
+        if self.activity is not None:
+            self.extra_apps["/_local"] = Dashboard(
+                lambda: self.client("dynamodb"), lambda: self.table_name, self.activity
+            )
         self.gateway = Gateway(self._gateway_config(resolver))
+        if self.activity is not None:
+            self.gateway.config.on_response = self.activity.on_gateway_call
         self._start_streams(resolver)
+        from_template = self.schedule_interval_s == "template"
         self.scheduler = Scheduler(
             self.template.schedules(),
             self.invoke,
             region=self.region,
             account_id=ACCOUNT_ID,
-            interval_s=self.schedule_interval_s,
+            interval_s=None if isinstance(self.schedule_interval_s, str) else self.schedule_interval_s,
+            time_scale=self.time_scale if from_template else None,
         )
         self.scheduler.start()
+        if self.event_tap is not None:
+            if self.activity is not None:
+                self.event_tap.subscribe(self.activity.on_order_event)
+            if self.forward_events_to:
+                self.forwarder = EventForwarder(self.forward_events_to, self.local_keys.forwarding_secret)
+                self.forwarder.start()
+                self.event_tap.subscribe(self.forwarder.submit)
+            self.event_tap.start()
         self._api.start()
         log.info("local stack up in %.1f s", time.perf_counter() - started)
 
     def stop(self) -> None:
         """Stop everything started (idempotent): threads joined, ports freed, environment restored."""
         steps: list[Any] = []
+        if self.event_tap is not None:
+            steps.append(self.event_tap.stop)
+        if self.forwarder is not None:
+            steps.append(self.forwarder.stop)
         if self.scheduler is not None:
             steps.append(self.scheduler.stop)
         steps.extend(c.stop for c in self.consumers)
+        if self.activity_reader is not None:
+            steps.append(self.activity_reader.stop)
         if self.sweeper is not None:
             steps.append(self.sweeper.stop)
         if self.sim is not None:
@@ -275,6 +343,8 @@ class LocalStack:
             steps.append(self.moto.stop)
         if self.ddb_local_server is not None:
             steps.append(self.ddb_local_server.stop)
+        if self.log_router is not None:
+            steps.append(self.log_router.uninstall)
         steps.append(self._restore_env)
         for step in steps:
             try:
@@ -282,7 +352,10 @@ class LocalStack:
             except Exception:
                 log.exception("error while stopping")
         self.scheduler = None
+        self.event_tap = None
+        self.forwarder = None
         self.consumers = []
+        self.activity_reader = None
         self.sweeper = None
         self.sim = None
         self._uninstall_sfn = None
@@ -331,6 +404,10 @@ class LocalStack:
             if self._running_executions():
                 busy = True
                 time.sleep(0.05)
+            if self.forwarder is not None and self.event_tap is not None:
+                self.event_tap.poll()
+                if not self.forwarder.wait_idle(max(0.1, min(1.0, deadline - time.monotonic()))):
+                    busy = True
             quiet_passes = 0 if busy else quiet_passes + 1
 
     def _running_executions(self) -> int:
@@ -350,6 +427,10 @@ class LocalStack:
             return [b'{"message":"Service Unavailable"}']
         return self.gateway(environ, start_response)
 
+    @property
+    def webhook_path(self) -> str:
+        return self._webhook_path()
+
     def _webhook_path(self) -> str:
         for route in self.template.http_routes():
             if "webhook" in route.path.lower() and route.method in ("POST", "ANY"):
@@ -367,6 +448,9 @@ class LocalStack:
                 secret_key=self.local_keys.checkout_secret_key,
                 require_processing_channel=self.require_processing_channel,
                 time_scale=self.time_scale,
+                payment_expiry_seconds=timing.SIM_PAYMENT_EXPIRY_S * self.time_scale
+                if self.compress_time
+                else timing.SIM_PAYMENT_EXPIRY_S,
             )
         )
         self.sim.start(host=self.host, port=self.sim_port)
@@ -387,6 +471,9 @@ class LocalStack:
         if self.sim is not None:
             values["CheckoutBaseUrl"] = self.sim.base_url
         values.update({k: str(v) for k, v in self.parameter_overrides.items()})
+        if self.extra_cors_origins:
+            known = [o.strip() for o in str(values.get("StorefrontOrigins", "")).split(",") if o.strip()]
+            values["StorefrontOrigins"] = ",".join(dict.fromkeys([*known, *self.extra_cors_origins]))
         return {k: v for k, v in values.items() if k in self.template.parameters}
 
     def _create_resources(self) -> Resolver:  # noqa: PLR0915 - one pass over the template's resources
@@ -429,7 +516,7 @@ class LocalStack:
             name = str(resolver.resolve(props.get("Name", f"{self.stack_name}/{logical_id}")))
             value = props.get("SecretString")
             if value is None:  # the keys secret (GenerateSecretString): our fresh local keys
-                value = json.dumps(self.local_keys.secret_document())
+                value = json.dumps(secret_document(self.local_keys))
             arn = sm.create_secret(Name=name, SecretString=str(resolver.resolve(value)))["ARN"]
             refs[logical_id] = arn
             attrs[f"{logical_id}.Id"] = arn
@@ -495,7 +582,10 @@ class LocalStack:
         for logical_id, res in self.template.of_type("AWS::Serverless::StateMachine").items():
             props = res.get("Properties", {})
             subs = {k: resolver.resolve(v) for k, v in (props.get("DefinitionSubstitutions") or {}).items()}
+            if self.compress_time:
+                subs = timing.workflow_substitutions(subs, self.time_scale)
             subs.update(self.sfn_substitutions)
+            self.effective_sfn_substitutions = {k: v for k, v in subs.items() if not str(k).endswith("Arn")}
             if "DefinitionUri" in props:
                 definition = sfn.render_definition(self.template.root / str(props["DefinitionUri"]), subs)
             else:
@@ -514,6 +604,8 @@ class LocalStack:
                 if resolved is None:
                     continue
                 env[key] = ",".join(resolved) if isinstance(resolved, list) else str(resolved)
+        if self.compress_time:
+            env.update(timing.product_env(env, self.time_scale))
         c = self.local_credentials
         env.update(
             {
@@ -600,6 +692,20 @@ class LocalStack:
             )
             consumer.start()
             self.consumers.append(consumer)
+        if self.activity is not None and self.stream_arns:
+            table_logical, stream_arn = next(iter(self.stream_arns.items()))
+            self.activity_reader = StreamConsumer(
+                streams_client,
+                self.client("sqs"),
+                stream_arn,
+                ConsumerConfig(function="LocalDashboard", function_arn=""),
+                self.activity.on_stream_batch,
+                region=self.region,
+                ttl_marks=None if self.use_ddb_local else self.ttl_marks.reader(),
+                ttl_attribute=ttl_tables.get(table_logical),
+                poll_interval_s=0.1,
+            )
+            self.activity_reader.start()
         if not self.use_ddb_local:
             for logical_id, attribute in ttl_tables.items():
                 props = self.template.properties(logical_id)
@@ -617,6 +723,67 @@ class LocalStack:
                     self.sweeper.start()
 
     # -- reporting ---------------------------------------------------------------------------
+
+    def storefront_env(self) -> dict[str, str]:
+        """``env.local``: what a Node/PHP storefront needs to call this stack (dotenv keys)."""
+        k = self.local_keys
+        c = self.local_credentials
+        return {
+            "QPAY_API_URL": self.api_url,
+            "QPAY_MERCHANT_API_KEY": k.merchant_api_key,
+            "QPAY_ORDER_TOKEN_KID": k.order_token_kid,
+            "QPAY_ORDER_TOKEN_KEY": k.order_token_key,
+            "QPAY_WEBHOOK_SIGNING_KEY": k.webhook_signing_key,
+            "QPAY_EVENT_FORWARDING_SECRET": k.forwarding_secret,
+            "QPAY_CHECKOUT_SIMULATOR_URL": self.sim_url,
+            "QPAY_CHECKOUT_SECRET_KEY": k.checkout_secret_key,
+            "QPAY_REFUND_SIGV4_SERVICE": "execute-api",
+            "AWS_ENDPOINT_URL": self.aws_endpoint,
+            "AWS_ENDPOINT_URL_DYNAMODB": self.dynamodb_endpoint,
+            "AWS_ACCESS_KEY_ID": c.access_key_id,
+            "AWS_SECRET_ACCESS_KEY": c.secret_access_key,
+            "AWS_REGION": c.region,
+            "AWS_DEFAULT_REGION": c.region,
+        }
+
+    def runtime_info(self) -> dict[str, Any]:
+        """``stack.json``: where this stack listens, for ``make trigger`` (no secrets)."""
+        return {
+            "api_url": self.api_url,
+            "sim_url": self.sim_url,
+            "aws_endpoint": self.aws_endpoint,
+            "dynamodb_endpoint": self.dynamodb_endpoint,
+            "table_name": self.table_name,
+            "region": self.region,
+        }
+
+    def time_settings(self) -> dict[str, str]:
+        """The timers in effect (after ``--time-scale``), for the banner."""
+        env = self.env
+        out: dict[str, str] = {}
+        labels = {
+            "EXPIRY_WINDOW_S": "Expiry window",
+            "EXPIRY_REARM_BASE_S": "Expiry re-arm base",
+            "EXPIRY_REARM_CAP_S": "Expiry re-arm cap",
+            "EXPIRY_MAX_AGE_S": "Maximum age (then flagged)",
+            "CREATE_LEASE_S": "Create lease",
+            "REFUND_SWEEP_AFTER_S": "Open refund restarted after",
+            "RECONCILE_OPEN_REFUND_GRACE_S": "Reconcile leaves open refunds for",
+        }
+        for name, label in labels.items():
+            value = env.get(name) or str(timing.PRODUCT_TIMERS[name])
+            out[f"{label} ({name})"] = f"{value} s"
+        if self.sim is not None:
+            expiry = self.sim.config.payment_expiry_seconds
+            out["Checkout expires an unpaid payment after"] = f"{expiry:g} s" if expiry else "never"
+        if self.scheduler is not None:
+            for name, period in self.scheduler.periods().items():
+                out[f"Schedule {name}"] = f"every {period:g} s"
+        subs = self.effective_sfn_substitutions
+        if subs:
+            waits = ", ".join(f"{k}={v}" for k, v in subs.items() if str(k).endswith("Seconds"))
+            out["Refund workflow waits"] = waits
+        return out
 
     def describe(self) -> dict[str, str]:
         c = self.local_credentials
@@ -655,6 +822,9 @@ def _reset_product() -> None:
     with contextlib.suppress(ImportError):
         from qpay import deps  # noqa: PLC0415
 
+        # also forgets the product's botocore session, which keeps the credentials it resolved first:
+        # a second stack (new credentials) would otherwise reach DynamoDB Local under the first stack's
+        # access key, another namespace ("Cannot do operations on a non-existent table")
         deps.reset()
 
 

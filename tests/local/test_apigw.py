@@ -17,6 +17,7 @@ from qpay_local.template import HttpRoute, Template
 
 CREDS = Credentials("AKIALOCALTEST0000000", "secretsecretsecretsecretsecretsecret0000")
 OTHER = Credentials("AKIALOCALTEST0000000", "wrongwrongwrongwrongwrongwrongwrong00000")
+STRANGER = Credentials("AKIASOMEONEELSE00000", "secretsecretsecretsecretsecretsecret0000")
 TEMPLATE = Template(DEFAULT_TEMPLATE)
 
 
@@ -202,18 +203,19 @@ def signed(body: bytes, creds=CREDS, path=REFUND_PATH, region="us-east-1"):
     )
 
 
-@pytest.mark.parametrize("case", ["ok", "unsigned", "wrong-key", "tampered", "wrong-region", "stale"])
+@pytest.mark.parametrize(
+    "case", ["ok", "unsigned", "bearer", "wrong-key", "unknown-key", "tampered", "wrong-region", "stale"]
+)
 def test_sigv4_on_iam_routes(case):
     fake = Fake({"statusCode": 202, "body": "{}"})
     c = gateway(fake)
     body = b'{"amount": 100}'
+    creds = {"wrong-key": OTHER, "unknown-key": STRANGER}.get(case, CREDS)
     headers = (
-        {}
-        if case == "unsigned"
-        else signed(
-            body, OTHER if case == "wrong-key" else CREDS, region="eu-west-1" if case == "wrong-region" else "us-east-1"
-        )
+        {} if case == "unsigned" else signed(body, creds, region="eu-west-1" if case == "wrong-region" else "us-east-1")
     )
+    if case == "bearer":
+        headers = {"Authorization": "Bearer mk_local_key"}
     sent = b'{"amount": 999}' if case == "tampered" else body
     if case == "stale":
         old = datetime.now(UTC) - timedelta(minutes=6)
@@ -239,8 +241,25 @@ def test_sigv4_on_iam_routes(case):
         assert iam["userArn"] == "arn:aws:iam::123456789012:user/merchant"
         assert set(iam) >= {"accessKey", "accountId", "callerId", "principalOrgId", "userArn", "userId"}
     else:
-        assert (r.status_code, r.get_json()) == (403, {"message": "Forbidden"})
+        # what API Gateway answers, by reason (see sigv4's docstring for the source of the wording)
+        says, error_type = {
+            "unsigned": ("Forbidden", "ForbiddenException"),
+            "bearer": (
+                "Invalid key=value pair (missing equal-sign) in Authorization header",
+                "IncompleteSignatureException",
+            ),
+            "wrong-key": (sigv4.MISMATCH, "InvalidSignatureException"),
+            "unknown-key": ("The security token included in the request is invalid.", "UnrecognizedClientException"),
+            "tampered": (sigv4.MISMATCH, "InvalidSignatureException"),
+            "wrong-region": ("Credential should be scoped to a valid region. ", "InvalidSignatureException"),
+        }[case]
+        assert r.status_code == 403
+        assert r.get_json()["message"].startswith(says)
+        assert r.headers["x-amzn-ErrorType"] == error_type
         assert fake.calls == []
+        if case == "tampered":  # API Gateway shows what it expected to have been signed
+            assert "The Canonical String for this request should have been" in r.get_json()["message"]
+            assert "The String-to-Sign should have been" in r.get_json()["message"]
 
 
 def test_non_iam_routes_need_no_signature():
@@ -266,3 +285,18 @@ def test_extra_wsgi_apps_are_mounted():
     c = Client(Gateway(config))
     assert c.get("/shop/result").get_data() == b"shop:/shop:/result"
     assert c.get("/shopping").status_code == 404
+
+
+def test_payload_over_api_gateways_10_mb_quota_is_413():
+    fake = Fake({"statusCode": 200, "body": "{}"})
+    c = gateway(fake)
+    limit = 10 * 1024 * 1024
+    r = c.post("/payments", data=b"x" * (limit + 1), headers={"Origin": "http://shop.local"})
+    assert r.status_code == 413
+    assert r.get_data(as_text=True) == "HTTP content length exceeded 10485760 bytes."
+    assert r.headers["Content-Type"].startswith("text/plain")
+    assert "Access-Control-Allow-Origin" not in r.headers  # refused before CORS, as API Gateway does
+    assert fake.calls == []
+    r = c.post("/payments", data=b"x" * limit)
+    assert r.status_code == 200  # exactly the quota is accepted
+    assert len(fake.calls[0][1]["body"]) == limit

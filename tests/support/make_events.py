@@ -362,8 +362,32 @@ def schedule_events() -> dict[str, dict[str, Any]]:
     }
 
 
+#: How each fixture ends when ``make replay`` sends it into a fresh local stack (``_meta``, read and
+#: removed by ``qpay_local.replay``; handlers ignore it). Fixtures not listed end in a 2xx / no error.
+_EMPTY = "replayed into a fresh stack: the fixture's payment or refund does not exist there"
+REPLAY_META: dict[str, dict[str, Any]] = {
+    "CreatePaymentFunction/create-invalid.json": {"expect_status": 422, "note": "amount -5 and currency USD"},
+    "GetPaymentFunction/get.json": {"expect_status": 404, "note": _EMPTY},
+    "PaymentReturnFunction/success.json": {"expect_status": 303, "note": "the shopper is sent to the storefront"},
+    "PaymentReturnFunction/failure.json": {"expect_status": 303, "note": "the shopper is sent to the storefront"},
+    "RefundRequestFunction/full.json": {"expect_status": 404, "note": _EMPTY},
+    "RefundRequestFunction/partial.json": {"expect_status": 404, "note": _EMPTY},
+    "WebhookFunction/bad-signature.json": {
+        "keep_signature": True,
+        "expect_status": 401,
+        "note": "signed with another key: must be refused",
+    },
+    "ExpiryFunction/poison.json": {"expect_error": "BatchProcessingError", "note": "a timer key without a payment id"},
+    "ExpiryFunction/mixed-batch.json": {"expect_batch_failures": 1, "note": "one poison record among good ones"},
+    "RefundTaskFunction/request.json": {"expect_error": "NotFound", "note": _EMPTY},
+    "RefundTaskFunction/reconcile.json": {"expect_error": "NotFound", "note": _EMPTY},
+    "RefundTaskFunction/fail.json": {"expect_error": "NotFound", "note": _EMPTY},
+    "RefundTaskFunction/await.json": {"expect_error": "LookupError", "note": _EMPTY},
+}
+
+
 def all_events() -> dict[str, dict[str, Any]]:
-    return {
+    events = {
         **api_events(),
         **webhook_events(),
         **stream_events(),
@@ -371,6 +395,9 @@ def all_events() -> dict[str, dict[str, Any]]:
         **task_events(),
         **schedule_events(),
     }
+    for rel, meta in REPLAY_META.items():
+        events[rel] = {**events[rel], "_meta": meta}
+    return events
 
 
 def main() -> None:
