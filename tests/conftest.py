@@ -99,7 +99,8 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     env = base_env()
     for k, v in env.items():
         monkeypatch.setenv(k, v)
-    with mock_aws():
+    # explicit: a local stack started earlier in this process turns the Step Functions engine on globally
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": False}}):
         ddb = create_resources()
         deps.reset()
         yield World(ddb=ddb, env=env)
