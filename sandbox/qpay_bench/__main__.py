@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from qpay_bench import artefact, clientconfig, cost, costinputs, history, measure, report
+from qpay_bench import artefact, clientconfig, cost, costinputs, history, limits, measure, report
 from qpay_bench.env import ROOT, TASK_ROOT, BenchEndpoints, function_env
 from qpay_bench.measure import Calibration, Result
 from qpay_bench.scenarios import COST_SCENARIOS, SCENARIOS
@@ -108,11 +108,11 @@ def main() -> None:  # noqa: PLR0915 - one flat script
                 r.cold_peer_factor and r.warm_peer_factor) else ""  # fmt: skip
             progress.line(f"{scenario.function}: cold {r.cold_ratio.median:.2f}x floor, warm "
                           f"{r.warm_ratio.median:.2f}x{peer_note}{'' if r.ok_response else ' BAD RESPONSE'}")  # fmt: skip
-        extra: dict[tuple[str, str], Calibration] = {}
+        extra: dict[tuple[str, str, str], Calibration] = {}
         if with_cost:
             progress.section("cost-only runs")
             for scenario in COST_SCENARIOS:
-                extra[(scenario.function, scenario.fixture)] = measure.calibrate_only(
+                extra[(scenario.function, scenario.fixture, scenario.state)] = measure.calibrate_only(
                     setup, scenario, functions[scenario.function].handler
                 )
             progress.line(f"cost-only calibrations: {len(extra)}")
@@ -132,12 +132,16 @@ def main() -> None:  # noqa: PLR0915 - one flat script
         )
         estimate = cost.estimate(paths, assumptions)
         sens = cost.sensitivity(paths, assumptions)
-        fixed = costinputs.fixed_costs(template)
+        fixed = costinputs.fixed_costs(template, results)
         lines += ["", *report.cost_table(paths, usages, estimate, sens, assumptions, fixed)]
+        rows = limits.limits(paths, usages, assumptions, stage_rps=costinputs.stage_rate(template),
+                             index_keys=costinputs.index_hash_keys(template))  # fmt: skip
+        lines += ["", *report.capacity_table(rows)]
         cost_doc = {"items": estimate.items, "detail": estimate.detail, "total": estimate.total,
                     "dominant": estimate.dominant[0], "assumptions": assumptions.__dict__,
                     "sensitivity": dict(sens), "paths": {k: v.__dict__ for k, v in paths.items()},
-                    "fixed_per_month": fixed.monthly()}  # fmt: skip
+                    "fixed_per_month": fixed.monthly(),
+                    "capacity": [{**r.__dict__, "binds_at": r.binds_at} for r in rows]}  # fmt: skip
     met, checked, missed = report.summary(results, estimate.total if estimate else None)
     runs = history.append(args.history, history.entry(results, estimate.total if estimate else None))
     print()

@@ -104,7 +104,10 @@ def _trim_endpoints(target: Path, data_dir: str) -> Path | None:
     out = target / data_dir
     out.mkdir(parents=True, exist_ok=True)
     subprocess.run([sys.executable, str(TRIM_SCRIPT), str(out)], check=True, cwd=ROOT)
-    return out
+    written = sorted(out.rglob("endpoints.json"))
+    if not written:
+        raise RuntimeError(f"{TRIM_SCRIPT.relative_to(ROOT)} wrote no endpoints.json under {out}")
+    return written[0].parent  # botocore's loader looks for <AWS_DATA_PATH>/endpoints.json
 
 
 def _build(target: Path, dists: list[metadata.Distribution], code: dict[str, Path], data_dir: str | None) -> Artefact:
@@ -112,9 +115,9 @@ def _build(target: Path, dists: list[metadata.Distribution], code: dict[str, Pat
     sources += [TRIM_SCRIPT] if TRIM_SCRIPT.is_file() else []
     stamp = _stamp(dists, sources, data_dir)
     stamp_file = target / ".bench-stamp"
-    data = target / data_dir if data_dir and TRIM_SCRIPT.is_file() else None
     if stamp_file.exists() and stamp_file.read_text() == stamp:
-        return Artefact(target, data)
+        found = sorted((target / data_dir).rglob("endpoints.json")) if data_dir and TRIM_SCRIPT.is_file() else []
+        return Artefact(target, found[0].parent if found else None)
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True)
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")

@@ -72,6 +72,8 @@ class PathUse:
     traced_entry: bool = True  # Lambda decides tracing itself (no upstream header)
     stored_bytes: int = 0  # bytes this path leaves in the table
     uses_secret: bool = False
+    batch_item: bool = False  # one item of a batch invocation (the daily reconciliation's per-payment check):
+    # duration and requests count per item; the invocation's request, trace, logs and cold start do not
 
 
 @dataclass(frozen=True)
@@ -168,8 +170,11 @@ def estimate(paths: dict[str, PathUse], a: Assumptions = Assumptions(), payments
         n = payments * n_per_payment
         before = sum(e.items.values())
         wall = path.cpu_ms * cpu_scale + path.ddb_calls * a.ddb_latency_ms + path.aws_calls * a.aws_latency_ms
-        wall += path.checkout_calls * a.checkout_latency_ms + a.cold_share * path.init_ms * cpu_scale
-        e.items["lambda"] += n * (p["lambda_request"] + max(1.0, wall) / 1000 * gb * p["lambda_gb_s"])
+        if not path.batch_item:
+            wall += a.cold_share * path.init_ms * cpu_scale
+        wall += path.checkout_calls * a.checkout_latency_ms
+        request = 0.0 if path.batch_item else p["lambda_request"]
+        e.items["lambda"] += n * (request + max(1.0, wall) / 1000 * gb * p["lambda_gb_s"])
         table = n * (path.wru * p["ddb_wru"] + path.rru * p["ddb_rru"])
         index = n * path.index_wru * p["ddb_wru"]
         storage = (
@@ -178,7 +183,8 @@ def estimate(paths: dict[str, PathUse], a: Assumptions = Assumptions(), payments
         e.items["dynamodb"] += table + index + storage
         e.detail["dynamodb: GSI writes"] = e.detail.get("dynamodb: GSI writes", 0.0) + index
         e.detail["dynamodb: storage + PITR"] = e.detail.get("dynamodb: storage + PITR", 0.0) + storage
-        e.items["logs"] += n * path.log_bytes * a.log_scale / 1e9 * p["logs_gb"]
+        if not path.batch_item:
+            e.items["logs"] += n * path.log_bytes * a.log_scale / 1e9 * p["logs_gb"]
         e.items["eventbridge"] += n * (
             path.order_events * p["events_put"] + path.event_bytes / 1e9 * p["events_archive_gb"]
         )
@@ -190,7 +196,8 @@ def estimate(paths: dict[str, PathUse], a: Assumptions = Assumptions(), payments
             e.items["xray"] += (
                 n * path.sfn_starts * traced_fraction(rate, a.rule_reservoir, a.rule_rate) * p["xray_trace"]
             )
-        if path.traced_entry and not (a.passthrough_tracing and path.function != "RefundTaskFunction"):
+        traced = path.traced_entry and not path.batch_item
+        if traced and not (a.passthrough_tracing and path.function != "RefundTaskFunction"):
             rate = per_function_rate[path.function]
             if a.lambda_applies_rule:
                 fraction = traced_fraction(sum(per_function_rate.values()), a.rule_reservoir, a.rule_rate)
@@ -217,10 +224,12 @@ class Fixed:
     alarms: int
     metrics: int
     secrets: int = 1
+    scheduled_runs: int = 0  # sweeps and reconciliations a month (each: one invocation, one trace)
+    scheduled_usd: float = 0.0  # what those runs cost, besides the reconciliation's per-payment checks
 
     def monthly(self) -> float:
         return (self.alarms * PRICES["alarm_month"] + self.metrics * PRICES["metric_month"]
-                + self.secrets * PRICES["secret_month"])  # fmt: skip
+                + self.secrets * PRICES["secret_month"] + self.scheduled_usd)  # fmt: skip
 
 
 SENSITIVITY: list[tuple[str, dict[str, Any]]] = [

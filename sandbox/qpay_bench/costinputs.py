@@ -4,8 +4,8 @@ Which measurement feeds which path of a payment's life:
 
 | path | requests from |
 | --- | --- |
-| create, get, return, webhook, refund, refund-task, outbox | the timed scenario's warm invocation |
-| refund-webhook, expiry (payment already final), refund-await, reconcile (no drift) | a cost-only cold run (secret fetch excluded) |
+| create, get, webhook, refund, refund-task, outbox | the timed scenario's warm invocation |
+| return, expiry, reconcile (the payment already captured: the usual case), refund-webhook, refund-await | a cost-only cold run (secret fetch excluded) |
 
 The DynamoDB figures come from replaying those requests into moto (:mod:`qpay_bench.capacity`); the
 stream records they produce go through the template's ``FilterCriteria`` and, for the outbox, through
@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from qpay_bench import capacity
-from qpay_bench.cost import Fixed, PathUse
+from qpay_bench.cost import FULL_VCPU_MB, PRICES, Fixed, PathUse
 from qpay_bench.measure import Calibration, Result
 from qpay_bench.scenarios import Scenario, world_for
 from qpay_bench.world import Call
@@ -31,7 +31,7 @@ from qpay_local.template import Template
 PATHS = {
     "create": ("CreatePaymentFunction", "create-merchant-key", "open"),
     "get": ("GetPaymentFunction", "get", "captured"),
-    "return": ("PaymentReturnFunction", "success", "open"),
+    "return": ("PaymentReturnFunction", "success", "captured"),  # the webhooks usually came first
     "webhook": ("WebhookFunction", "payment_captured", "open"),
     "refund": ("RefundRequestFunction", "partial", "captured"),
     "refund-task": ("RefundTaskFunction", "request", "captured"),
@@ -121,12 +121,13 @@ def path_use(
         traced_entry=m.scenario.function not in INHERITS_TRACE,
         stored_bytes=stored,
         uses_secret=m.uses_secret,
+        batch_item=name == "reconcile",
     )
     return use, usage
 
 
 def measured_paths(
-    results: list[Result], extra: dict[tuple[str, str], Calibration], template: Template
+    results: list[Result], extra: dict[tuple[str, str, str], Calibration], template: Template
 ) -> tuple[dict[str, PathUse], dict[str, capacity.Usage]]:
     """Every path of :data:`PATHS` the run has figures for (``extra``: cost-only calibrations)."""
     props = template.properties(template.only("AWS::DynamoDB::Table")[0])
@@ -136,17 +137,19 @@ def measured_paths(
     cold_secret = {r.scenario.function: any(c.service == "secretsmanager" for c in r.cold_calls) for r in results}
     paths: dict[str, PathUse] = {}
     usages: dict[str, capacity.Usage] = {}
-    for name, (function, fixture, _) in PATHS.items():
+    for name, (function, fixture, state) in PATHS.items():
         result = by_function.get(function)
         if result is None:
             continue
-        if result.scenario.fixture == fixture:
+        if (result.scenario.fixture, result.scenario.state) == (fixture, state):
             m = Measured(result.scenario, result.warm_calls, result.warm_log_bytes,
                          result.warm["handler"].median / 1000, result.cold["handler"].median,
                          cold_secret[function])  # fmt: skip
-        elif (function, fixture) in extra:
-            cal = extra[(function, fixture)]
-            scenario = next(s for s in _cost_scenarios() if s.function == function and s.fixture == fixture)
+        elif (function, fixture, state) in extra:
+            cal = extra[(function, fixture, state)]
+            scenario = next(
+                s for s in _cost_scenarios() if (s.function, s.fixture, s.state) == (function, fixture, state)
+            )
             m = Measured(scenario, cal.calls, float(sum(len(json.dumps(x)) + 1 for x in cal.lines)),
                          result.warm["handler"].median / 1000, result.cold["handler"].median,
                          any(c.service == "secretsmanager" for c in cal.calls))  # fmt: skip
@@ -183,12 +186,52 @@ def sampling_rule(template: Template) -> tuple[float, float]:
     return float(rule["ReservoirSize"]), float(rule["FixedRate"])
 
 
-def fixed_costs(template: Template) -> Fixed:
-    """Alarms from the template; custom metric names from the product's EMF calls."""
+def fixed_costs(template: Template, results: list[Result]) -> Fixed:
+    """Alarms from the template; custom metric names from the product's EMF calls; the scheduled runs
+    (their rate from the template's schedules; each a Lambda request, a trace, its measured log lines and
+    duration)."""
     import re  # noqa: PLC0415
 
     names: set[str] = set()
     for source in (template.root / "functions").rglob("*.py"):
         names |= set(re.findall(r"(?:add_metric|single_metric)\(\s*name=\"([A-Za-z0-9]+)\"", source.read_text()))
     secrets = len(template.of_type("AWS::SecretsManager::Secret"))
-    return Fixed(alarms=len(template.of_type("AWS::CloudWatch::Alarm")), metrics=len(names), secrets=secrets)
+    by_function = {r.scenario.function: r for r in results}
+    runs, usd = 0, 0.0
+    for schedule in template.schedules():
+        per_month = runs_per_month(schedule.expression)
+        r = by_function.get(schedule.function)
+        seconds = (r.warm["handler"].median / 1e6 * FULL_VCPU_MB / 512 + 0.05) if r else 0.1
+        log_bytes = r.warm_log_bytes if r else 0.0
+        runs += per_month
+        usd += per_month * (PRICES["lambda_request"] + PRICES["xray_trace"] + seconds * 0.5 * PRICES["lambda_gb_s"]
+                            + log_bytes / 1e9 * PRICES["logs_gb"])  # fmt: skip
+    return Fixed(alarms=len(template.of_type("AWS::CloudWatch::Alarm")), metrics=len(names), secrets=secrets,
+                 scheduled_runs=runs, scheduled_usd=usd)  # fmt: skip
+
+
+def runs_per_month(expression: str) -> int:
+    """``rate(15 minutes)`` → 2,880; ``cron(…)`` → taken as daily (30)."""
+    import re  # noqa: PLC0415
+
+    m = re.fullmatch(r"rate\((\d+) (minute|minutes|hour|hours|day|days)\)", expression.strip())
+    if not m:
+        return 30
+    minutes = int(m.group(1)) * {"minute": 1, "hour": 60, "day": 1440}[m.group(2).rstrip("s")]
+    return 30 * 1440 // minutes
+
+
+def stage_rate(template: Template) -> float:
+    """The HTTP API's default route throttle (requests/s) from the template (10,000: the account's)."""
+    _, api = template.only("AWS::Serverless::HttpApi")
+    settings = api.get("Properties", {}).get("DefaultRouteSettings") or {}
+    return float(settings.get("ThrottlingRateLimit", 10_000))
+
+
+def index_hash_keys(template: Template) -> dict[str, str]:
+    props = template.properties(template.only("AWS::DynamoDB::Table")[0])
+    out: dict[str, str] = {}
+    for gsi in props.get("GlobalSecondaryIndexes") or []:
+        hash_key = next(k["AttributeName"] for k in gsi["KeySchema"] if k["KeyType"] == "HASH")
+        out[str(gsi["IndexName"])] = str(hash_key)
+    return out

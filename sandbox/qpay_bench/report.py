@@ -7,6 +7,7 @@ from typing import Any
 
 from qpay_bench.capacity import Usage
 from qpay_bench.cost import Assumptions, Estimate, Fixed, PathUse, dominant_line
+from qpay_bench.limits import Limit
 from qpay_bench.measure import PEER_FACTOR, WARM_TARGET, Result, trips
 from qpay_bench.stats import Stats
 
@@ -138,13 +139,30 @@ def cost_table(
     lines.append(f"  {'TOTAL':16} ${e.total:.5f}  ({_mark(e.total <= COST_TARGET)}); dominant: {dominant_line(e)}")
     lines.append(
         f"  fixed per month (not per payment): ${fixed.monthly():.2f} ({fixed.alarms} alarms, "
-        f"{fixed.metrics} custom metrics, {fixed.secrets} secret)"
+        f"{fixed.metrics} custom metrics, {fixed.secrets} secret, {fixed.scheduled_runs} scheduled runs "
+        f"${fixed.scheduled_usd:.2f})"
     )
     lines.append("  DynamoDB stream reads by the Lambda triggers (Expiry, Outbox) are free; TTL deletes are free.")
+    gsi_usd = e.detail.get("dynamodb: GSI writes", 0.0)
+    lines.append(
+        f"  depends on the product: GSI writes ${gsi_usd:.5f} ({100 * gsi_usd / e.total:.0f} % — the changed-by-day key moves on "
+        "every update until it is day-sharded with sort key pk; the sparse by-cko-id / open-refunds indexes add "
+        f"writes); X-Ray {100 * e.items['xray'] / e.total:.0f} % (Tracing mode of the functions); log bytes per "
+        "invocation; CPU ms and Checkout.com waits (Lambda GB-s); item sizes (1 KB steps)."
+    )
     lines.append(f"  assumptions: {asdict(a)}")
     lines.append("  sensitivity (total per 1,000 payments):")
     for label, total in sens:
         lines.append(f"    {label:55} ${total:.4f}  ({total - e.total:+.4f})")
+    return lines
+
+
+def capacity_table(rows: list[Limit]) -> list[str]:
+    lines = ["CAPACITY — where each limit binds, from the demand measured per payment (docs/capacity.md cites the limits)",
+             f"  {'resource':52} {'limit':>10} {'unit':12} {'per payment':>11} {'binds at payments/s':>20}  kind"]  # fmt: skip
+    for r in sorted(rows, key=lambda r: r.binds_at):
+        at = "never" if r.binds_at == float("inf") else f"{r.binds_at:,.0f}"
+        lines.append(f"  {r.resource:52} {r.limit:>10,.0f} {r.unit:12} {r.demand:>11.3f} {at:>20}  {r.kind}; {r.note}")
     return lines
 
 

@@ -123,3 +123,24 @@ def test_happy_path_transitions() -> None:
                                      "B": {"Type": "Choice", "Choices": [{"Next": "C"}], "Default": "D"},
                                      "C": {"Type": "Succeed"}, "D": {"Type": "Fail"}}}  # fmt: skip
     assert cost.happy_path_transitions(asl) == 3
+
+
+def test_schedules_per_month() -> None:
+    assert costinputs.runs_per_month("rate(15 minutes)") == 2880
+    assert costinputs.runs_per_month("rate(1 hour)") == 720
+    assert costinputs.runs_per_month("cron(15 3 * * ? *)") == 30
+
+
+def test_hot_index_keys_are_read_from_what_the_product_wrote() -> None:
+    from qpay_bench.limits import index_shards
+
+    def usage(value: str) -> capacity.Usage:
+        u = capacity.Usage()
+        u.records.append(capacity.StreamRecord("INSERT", KEY, None, {**KEY, "k": s(value)}))
+        return u
+
+    assert index_shards({"p": usage("PENDING")}, "k") == 1
+    assert index_shards({"p": usage("PENDING#7")}, "k") == 32
+    assert index_shards({"p": usage("2026-11-28")}, "k") == 1
+    assert index_shards({"p": usage("2026-11-28#3")}, "k") == 32
+    assert index_shards({"p": usage("pay_abcdefghijklmnopqrstuvwxyz")}, "k") is None  # one value per payment
