@@ -77,7 +77,8 @@ def secret_doc() -> dict[str, Any]:
         "checkout_secret_key": keys.CHECKOUT_SECRET_KEY,
         "webhook_signing_keys": [keys.WEBHOOK_SIGNING_KEY, keys.WEBHOOK_SIGNING_KEY_OLD],
         "merchant_api_keys": [keys.MERCHANT_API_KEY],
-        "order_token_keys": [keys.ORDER_TOKEN_KEY],
+        "order_token_keys": {keys.ORDER_TOKEN_KID: keys.ORDER_TOKEN_KEY},
+        "server_key": keys.SERVER_KEY,
     }
 
 
@@ -159,10 +160,17 @@ def invoke_create(
     return dict(create_payment.handler(http_event("POST", "/payments", raw_body=raw, headers=hdrs), FakeContext()))
 
 
-def invoke_get(payment_id: str) -> dict[str, Any]:
+def invoke_get(
+    payment_id: str, *, auth: str | None = "merchant", headers: dict[str, str] | None = None
+) -> dict[str, Any]:
     from qpay.handlers import get_payment
 
-    event = http_event("GET", f"/payments/{payment_id}", route="GET /payments/{id}", path_params={"id": payment_id})
+    hdrs = dict(headers or {})
+    if auth == "merchant":
+        hdrs["authorization"] = f"Bearer {keys.MERCHANT_API_KEY}"
+    event = http_event(
+        "GET", f"/payments/{payment_id}", route="GET /payments/{id}", path_params={"id": payment_id}, headers=hdrs
+    )
     return dict(get_payment.handler(event, FakeContext()))
 
 

@@ -1,7 +1,8 @@
 """Adapters built once per cold start from settings. Tests reset them with ``reset()``.
 
 Nothing here knows whether it talks to AWS and Checkout.com or to local doubles: endpoints come from
-configuration (AWS_ENDPOINT_URL_*, CHECKOUT_BASE_URL).
+configuration (AWS_ENDPOINT_URL_*, CHECKOUT_BASE_URL). Every AWS client comes from one botocore session
+(one load of the endpoint data and credentials per container).
 """
 
 from __future__ import annotations
@@ -13,22 +14,45 @@ from qpay.settings import get_settings
 
 if TYPE_CHECKING:
     from qpay.adapters.checkout import CheckoutClient
-    from qpay.adapters.secrets import Keys
+    from qpay.adapters.secrets import Keys, SecretReader
     from qpay.adapters.store import PaymentStore
-
-
-def keys() -> Keys:
-    from qpay.adapters.secrets import load_keys  # noqa: PLC0415
-
-    s = get_settings()
-    return load_keys(s.secret_id, s.secret_max_age_s)
+    from qpay.service.returns import RecentChecks
 
 
 @cache
-def dynamodb() -> Any:
+def _client(service: str) -> Any:
     from qpay.adapters.dynamo import make_client  # noqa: PLC0415
 
-    return make_client()
+    return make_client(service)
+
+
+def dynamodb() -> Any:
+    return _client("dynamodb")
+
+
+def stepfunctions() -> Any:
+    return _client("stepfunctions")
+
+
+def events() -> Any:
+    """EventBridge (order events from the outbox consumer)."""
+    return _client("events")
+
+
+def secretsmanager() -> Any:
+    return _client("secretsmanager")
+
+
+@cache
+def secret_reader() -> SecretReader:
+    from qpay.adapters.secrets import SecretReader  # noqa: PLC0415
+
+    s = get_settings()
+    return SecretReader(secretsmanager, s.secret_id, s.secret_max_age_s)
+
+
+def keys() -> Keys:
+    return secret_reader().keys()
 
 
 @cache
@@ -43,9 +67,15 @@ def checkout() -> CheckoutClient:
     from qpay.adapters.checkout import CheckoutClient  # noqa: PLC0415
 
     s = get_settings()
+
+    def secret_key() -> str:
+        current = keys()
+        current.require("checkout_secret_key")
+        return current.checkout_secret_key
+
     return CheckoutClient(
         s.checkout_base_url,
-        lambda: keys().checkout_secret_key,
+        secret_key,
         connect_timeout_s=s.checkout_connect_timeout_s,
         timeout_s=s.checkout_timeout_s,
         max_attempts=s.checkout_max_attempts,
@@ -54,25 +84,15 @@ def checkout() -> CheckoutClient:
 
 
 @cache
-def stepfunctions() -> Any:
-    from qpay.adapters.dynamo import make_client  # noqa: PLC0415
+def recent_returns() -> RecentChecks:
+    """Payments this container asked Checkout about on a return, in the last few seconds."""
+    from qpay.service.returns import RecentChecks  # noqa: PLC0415
 
-    return make_client("stepfunctions")
-
-
-@cache
-def events() -> Any:
-    """EventBridge (order events from the outbox consumer)."""
-    from qpay.adapters.dynamo import make_client  # noqa: PLC0415
-
-    return make_client("events")
+    return RecentChecks()
 
 
 def reset() -> None:
     """Forget every cached adapter and setting (tests and the local stack after changing env)."""
-    from aws_lambda_powertools.utilities import parameters  # noqa: PLC0415
-
     get_settings.cache_clear()
-    for fn in (dynamodb, store, checkout, stepfunctions, events):
+    for fn in (_client, secret_reader, store, checkout, recent_returns):
         fn.cache_clear()
-    parameters.clear_caches()  # type: ignore[no-untyped-call]

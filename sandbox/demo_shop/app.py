@@ -47,6 +47,7 @@ class ShopConfig:
     credentials: Credentials
     region: str
     upstream_timeout_s: float = 10.0
+    order_token_kid: str = "local-1"  # noqa: S105 - a key id, not a key
 
 
 def new_reference() -> str:
@@ -60,6 +61,7 @@ def create_app(
     credentials: Credentials | KeyPair,
     region: str,
     public_prefix: str = "/shop",
+    order_token_kid: str = "local-1",  # noqa: S107 - a key id, not a key
 ) -> WSGIApplication:
     """The storefront as a WSGI app.
 
@@ -75,6 +77,7 @@ def create_app(
         order_token_key=order_token_key,
         credentials=as_botocore(credentials),
         region=region,
+        order_token_kid=order_token_kid,
     )
     app = Flask(__name__)
     app.config["DEMO_SHOP"] = config
@@ -147,6 +150,7 @@ def _routes(app: Flask, config: ShopConfig) -> None:
         reference = new_reference()
         token = mint_order_token(
             config.order_token_key,
+            kid=config.order_token_kid,
             reference=reference,
             amount=amount,
             currency=CURRENCY,
@@ -270,6 +274,7 @@ def for_stack(stack: Any) -> WSGIApplication:
     return create_app(
         api_url=stack.api_url,
         order_token_key=stack.keys.order_token_key,
+        order_token_kid=stack.keys.order_token_kid,
         credentials=stack.credentials,
         region=stack.region,
     )

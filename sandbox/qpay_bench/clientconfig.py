@@ -39,11 +39,9 @@ def of_client(client: Any) -> dict[str, Any]:
 
 
 def product_config() -> dict[str, Any]:
-    """The settings of the product's DynamoDB client (its exposed config if it has one)."""
+    """The effective settings of a client the product's ``make_client`` builds (whatever it exposes:
+    ``qpay.adapters.dynamo.CLIENT_CONFIG`` is the product's own statement of them, checked by a test)."""
     from qpay.adapters import dynamo  # noqa: PLC0415
 
-    exposed = getattr(dynamo, "CLIENT_CONFIG", None)
-    if exposed is not None:
-        return of_config(exposed)
     os.environ.setdefault("AWS_DEFAULT_REGION", "me-central-1")
     return of_client(dynamo.make_client("dynamodb"))

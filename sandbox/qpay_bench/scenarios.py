@@ -26,8 +26,8 @@ SECRET: dict[str, Any] = {
     "checkout_secret_key": keys.CHECKOUT_SECRET_KEY,
     "webhook_signing_keys": [keys.WEBHOOK_SIGNING_KEY, keys.WEBHOOK_SIGNING_KEY_OLD],
     "merchant_api_keys": [keys.MERCHANT_API_KEY],
-    "order_token_keys": getattr(keys, "ORDER_TOKEN_KEYS", {"k1": keys.ORDER_TOKEN_KEY}),
-    "server_key": getattr(keys, "SERVER_KEY", "srv_test_qpay_server_key_000000000000000001"),
+    "order_token_keys": {keys.ORDER_TOKEN_KID: keys.ORDER_TOKEN_KEY},
+    "server_key": keys.SERVER_KEY,
 }
 
 CHECKOUT_DOC = {

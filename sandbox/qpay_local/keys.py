@@ -24,6 +24,8 @@ class LocalKeys:
     webhook_signing_key: str
     merchant_api_key: str
     order_token_key: str
+    server_key: str
+    order_token_kid: str = "local-1"  # noqa: S105 - a key id, not a key
 
     @classmethod
     def generate(cls) -> LocalKeys:
@@ -32,6 +34,7 @@ class LocalKeys:
             webhook_signing_key="whsec_local_" + secrets.token_hex(16),
             merchant_api_key="mk_local_" + secrets.token_urlsafe(24),
             order_token_key="otk_local_" + secrets.token_urlsafe(32),
+            server_key="srv_local_" + secrets.token_urlsafe(32),
         )
 
     def secret_document(self) -> dict[str, object]:
@@ -40,7 +43,8 @@ class LocalKeys:
             "checkout_secret_key": self.checkout_secret_key,
             "webhook_signing_keys": [self.webhook_signing_key],
             "merchant_api_keys": [self.merchant_api_key],
-            "order_token_keys": [self.order_token_key],
+            "order_token_keys": {self.order_token_kid: self.order_token_key},
+            "server_key": self.server_key,
         }
 
 

@@ -53,6 +53,7 @@ DEFAULT_SFN_SUBSTITUTIONS: dict[str, Any] = {
     "RetryMaxDelaySeconds": 2,
     "OutcomeTimeoutSeconds": 5,
     "ReconcileIntervalSeconds": 1,
+    "ReconcileMaxDelaySeconds": 2,
 }
 
 
@@ -62,6 +63,7 @@ class StackKeys:
     merchant_api_key: str
     order_token_key: str
     checkout_secret_key: str
+    order_token_kid: str = "local-1"  # noqa: S105 - a key id, not a key
 
 
 def _rand(n: int, alphabet: str = string.ascii_lowercase + string.digits) -> str:
@@ -178,7 +180,9 @@ class LocalStack:
     @property
     def keys(self) -> StackKeys:
         k = self.local_keys
-        return StackKeys(k.webhook_signing_key, k.merchant_api_key, k.order_token_key, k.checkout_secret_key)
+        return StackKeys(
+            k.webhook_signing_key, k.merchant_api_key, k.order_token_key, k.checkout_secret_key, k.order_token_kid
+        )
 
     @property
     def dynamodb(self) -> Any:

@@ -83,3 +83,13 @@ def test_sigv4_matches_botocore(token: str | None, monkeypatch: pytest.MonkeyPat
     auth.add_auth(request)
     assert ours["Authorization"] == request.headers["Authorization"]
     assert ours["X-Amz-Date"] == request.headers["X-Amz-Date"]
+
+
+def test_the_products_stated_config_is_what_its_clients_get() -> None:
+    from qpay.adapters import dynamo
+
+    stated = getattr(dynamo, "CLIENT_CONFIG", None)
+    if stated is None:
+        pytest.skip("the product does not expose its client settings")
+    effective = clientconfig.product_config()
+    assert {k: effective[k] for k in stated} == stated

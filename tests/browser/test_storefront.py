@@ -37,10 +37,17 @@ def future_expiry() -> str:
     return f"{now.month:02d}/{(now.year + 2) % 100:02d}"
 
 
-def wait_for_status(api_url: str, payment_id: str, status: str, timeout_s: float = SETTLE_MS / 1000) -> dict[str, Any]:
+def merchant(stack: LocalStack) -> dict[str, str]:
+    """The merchant's server reads payments with its API key (the browser uses the client secret)."""
+    return {"Authorization": f"Bearer {stack.keys.merchant_api_key}"}
+
+
+def wait_for_status(
+    stack: LocalStack, payment_id: str, status: str, timeout_s: float = SETTLE_MS / 1000
+) -> dict[str, Any]:
     deadline = time.monotonic() + timeout_s
     while True:
-        doc: dict[str, Any] = httpx.get(f"{api_url}/payments/{payment_id}").json()
+        doc: dict[str, Any] = httpx.get(f"{stack.api_url}/payments/{payment_id}", headers=merchant(stack)).json()
         if doc.get("status") == status or time.monotonic() > deadline:
             assert doc.get("status") == status, doc
             return doc
@@ -88,7 +95,7 @@ def test_pays_with_the_success_card_and_sees_captured(page: Any, stack: LocalSta
     expect(page.locator("#refund-section")).to_be_visible()
     # The browser created the payment with the order token: the amount is the one the shop's server set.
     payment_id = page.locator("#payment-id").inner_text()
-    doc = httpx.get(f"{stack.api_url}/payments/{payment_id}").json()
+    doc = httpx.get(f"{stack.api_url}/payments/{payment_id}", headers=merchant(stack)).json()
     assert (doc["reference"], doc["amount"], doc["currency"], doc["status"]) == (reference, 12500, "QAR", "Captured")
 
 
@@ -158,7 +165,7 @@ def test_unsigned_refund_is_forbidden(stack: LocalStack) -> None:
     stack.sim.pay(
         created.json()["redirect_url"].split("pun=")[1], card=SUCCESS_CARD, expiry=future_expiry(), pin=SUCCESS_PIN
     )
-    wait_for_status(stack.api_url, payment_id, "Captured")
+    wait_for_status(stack, payment_id, "Captured")
 
     url = f"{stack.api_url}/payments/{payment_id}/refunds"
     unsigned = httpx.post(url, json={"amount": 1000}, headers={"Idempotency-Key": "unsigned-1"})
@@ -173,7 +180,7 @@ def test_unsigned_refund_is_forbidden(stack: LocalStack) -> None:
         },
     )
     assert forged.status_code == 403
-    doc = httpx.get(f"{stack.api_url}/payments/{payment_id}").json()
+    doc = httpx.get(f"{stack.api_url}/payments/{payment_id}", headers=merchant(stack)).json()
     assert (doc["status"], doc["refunded_amount"], doc["refunds"]) == ("Captured", 0, [])
 
 

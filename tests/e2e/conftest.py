@@ -67,7 +67,10 @@ class Shop:
         self.stack.drain()
 
     def get(self, payment_id: str) -> dict[str, Any]:
-        r = self.http.get(f"{self.stack.api_url}/payments/{payment_id}")
+        r = self.http.get(
+            f"{self.stack.api_url}/payments/{payment_id}",
+            headers={"Authorization": f"Bearer {self.stack.keys.merchant_api_key}"},
+        )
         assert r.status_code == 200, r.text
         return dict(r.json())
 

@@ -168,9 +168,13 @@ def test_sweep_reconciles_payments_the_stream_never_reported(aws, sim, monkeypat
 
 @pytest.mark.parametrize("attempts", [0])
 def test_sweep_reads_the_index_not_the_table(aws, sim, attempts) -> None:
-    calls: list[str] = []
+    from qpay.adapters.store.keys import PENDING_INDEX, SHARDS
+
+    calls: list[tuple[str, str | None]] = []
     client = deps.dynamodb()
-    client.meta.events.register("before-call.dynamodb.*", lambda model, **_: calls.append(model.name))
+    client.meta.events.register(
+        "before-parameter-build.dynamodb.*",
+        lambda model, params, **_: calls.append((model.name, params.get("IndexName"))),
+    )
     sweep.sweep(now=int(time.time()), grace_s=0)
-    assert "Scan" not in calls
-    assert calls == ["Query"]
+    assert calls == [("Query", PENDING_INDEX)] * SHARDS  # every shard of the index, never a scan

@@ -41,7 +41,8 @@ EXPECT: dict[str, tuple[str | None, Any]] = {
     "WebhookFunction/payment_capture_declined.json": ("pending", ("applied", "Declined")),
     "WebhookFunction/payment_canceled.json": ("pending", ("applied", "Canceled")),
     "WebhookFunction/payment_expired.json": ("pending", ("applied", "Expired")),
-    "WebhookFunction/payment_refund_pending.json": ("captured", ("recorded", "Captured")),
+    # published shape: no reference, no metadata; found by Checkout's id, matched by action id only
+    "WebhookFunction/payment_refund_pending.json": ("captured", ("ignored", "Captured")),
     "WebhookFunction/payment_refunded.json": ("captured", ("applied", "Partially Refunded")),
     "WebhookFunction/payment_refund_declined.json": ("captured", ("applied", "Captured")),
     "ExpiryFunction/ttl-removal.json": ("pending-due", "rearmed"),
@@ -50,10 +51,11 @@ EXPECT: dict[str, tuple[str | None, Any]] = {
     "ExpiryFunction/mixed-batch.json": ("pending-due", "poison-failed"),
     "RefundTaskFunction/request.json": ("captured", "RefundRejected"),
     "RefundTaskFunction/await.json": ("captured", {"completed": False}),
-    "RefundTaskFunction/reconcile.json": ("captured", {"state": "Failed"}),
+    # the simulator does not know the seeded payment: Checkout never saw the refund → MarkFailed
+    "RefundTaskFunction/reconcile.json": ("captured", "RefundRejected"),
     "RefundTaskFunction/fail.json": ("captured", {"state": "Failed"}),
     "RefundTaskFunction/attention.json": ("captured", {"flagged": True}),
-    "SweepFunction/scheduled.json": ("pending-due", {"counts": {"rearmed": 1}}),
+    "SweepFunction/scheduled.json": ("pending-due", {"counts": {"rearmed": 1}, "refunds": {}}),
     # order events: exactly the events each stream batch publishes (detail types, in order)
     "OutboxFunction/payment-captured.json": (None, ("published", ["Payment Captured"])),
     "OutboxFunction/refund-succeeded.json": (None, ("published", ["Payment Partially Refunded", "Refund Succeeded"])),
@@ -65,6 +67,11 @@ EXPECT: dict[str, tuple[str | None, Any]] = {
     ),
     "ReconcileFunction/window.json": (None, lambda r: r["checked"] == 0 and r["drift"] == 0),
 }
+
+
+def timeout_of(function: str) -> float:
+    props = template()["Resources"][function]["Properties"]
+    return float(props.get("Timeout", template()["Globals"]["Function"]["Timeout"]))
 
 
 def handler_for(function: str) -> Any:
@@ -90,6 +97,7 @@ def seed(kind: str | None, store: PaymentStore, now: int) -> None:
         deadline=deadline,
         request_hash="h",
         lease_until=now,
+        create_attempt="seed",
     )
     store.begin_create(payment, timer_at=deadline, now=now)
     store.complete_create(PAYMENT_ID, cko_id=CKO_ID, redirect_url="https://example.invalid/qpay", now=now)
@@ -174,10 +182,10 @@ def test_fixture_replays_through_its_handler(fixture: str, aws, sim, monkeypatch
     handler = handler_for(function)
     if isinstance(expected, str) and expected[0].isupper():  # a named error the state machine catches
         with pytest.raises(Exception) as info:
-            handler(event, FakeContext())
+            handler(event, FakeContext(timeout_of(function)))
         assert type(info.value).__name__ == expected
         return
-    result = handler(event, FakeContext())
+    result = handler(event, FakeContext(timeout_of(function)))
     payment = store.get_payment(PAYMENT_ID)
     if tap is not None:
         assert result == {"batchItemFailures": []}

@@ -159,12 +159,14 @@ def test_refund_declined_for_unknown_refund_changes_no_money(aws, payment) -> No
     assert item["refundable_amount"] == 12500 and item["refunded_amount"] == 0
 
 
-def test_refund_before_capture_is_counted_when_capture_arrives(aws, payment) -> None:
+def test_refund_before_capture_is_retried_and_counted_once_the_capture_arrives(aws, payment) -> None:
     pid, cko = payment
-    invoke_webhook(
-        notification("payment_refunded", cko_payment_id=cko, payment_id=pid, amount=2500, reference="dashboard")
-    )
+    early = notification("payment_refunded", cko_payment_id=cko, payment_id=pid, amount=2500, reference="dashboard")
+    first = invoke_webhook(early)
+    assert first["statusCode"] == 409 and body_of(first)["code"] == "not_yet"  # Checkout delivers it again
+    assert stored(aws, pid)["refunded_amount"] == 0
     invoke_webhook(notification("payment_captured", cko_payment_id=cko, payment_id=pid, amount=12500))
+    assert invoke_webhook(early)["statusCode"] == 200  # Checkout's retry
     item = stored(aws, pid)
     assert item["refundable_amount"] == 10000
     assert body_of(invoke_get(pid))["status"] == "Partially Refunded"

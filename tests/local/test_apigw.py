@@ -185,7 +185,7 @@ def test_cors_preflight_and_actual_responses():
 
 
 def test_template_cors_is_used():
-    assert TEMPLATE.cors()["AllowHeaders"] == ["content-type", "idempotency-key", "x-order-token"]
+    assert TEMPLATE.cors()["AllowHeaders"] == ["content-type", "idempotency-key", "x-order-token", "x-client-secret"]
 
 
 REFUND_PATH = "/payments/qpp_aaaaaaaaaaaaaaaaaaaaaaaaaa/refunds"

@@ -138,6 +138,7 @@ def test_project_definition_renders_with_local_substitutions():
         "OutcomeTimeoutSeconds": 5,
         "ReconcileIntervalSeconds": 1,
         "ReconcileMaxAttempts": 2,
+        "ReconcileMaxDelaySeconds": 2,
     }
     doc = json.loads(sfn.render_definition(path, subs))
     assert doc["States"]["AwaitOutcome"]["TimeoutSeconds"] == 5

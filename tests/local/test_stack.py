@@ -24,7 +24,10 @@ def stack():
 
 
 def test_serves_the_real_handler(stack):
-    r = httpx.get(f"{stack.api_url}/payments/qpp_aaaaaaaaaaaaaaaaaaaaaaaaaa")
+    r = httpx.get(
+        f"{stack.api_url}/payments/qpp_aaaaaaaaaaaaaaaaaaaaaaaaaa",
+        headers={"Authorization": f"Bearer {stack.keys.merchant_api_key}"},
+    )
     assert r.status_code == 404
     assert r.headers["content-type"].startswith("application/json")
     assert r.json()["message"]
@@ -67,7 +70,7 @@ def test_env_resolved_from_the_template(stack):
     assert len(secret["checkout_secret_key"]) == len("sk_sbox_") + 27
     assert secret["webhook_signing_keys"] == [stack.keys.webhook_signing_key]
     assert secret["merchant_api_keys"] == [stack.keys.merchant_api_key]
-    assert secret["order_token_keys"] == [stack.keys.order_token_key]
+    assert secret["order_token_keys"] == {stack.keys.order_token_kid: stack.keys.order_token_key}
 
 
 def test_refund_route_needs_sigv4(stack):

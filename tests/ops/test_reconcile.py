@@ -13,6 +13,7 @@ import pytest
 
 from qpay import deps
 from qpay.adapters.store import CHANGED_INDEX, change_day
+from qpay.adapters.store.keys import SHARDS, changed_key
 from qpay.domain.records import Refund
 from qpay.domain.states import Stage
 from qpay.handlers import reconcile as reconcile_handler
@@ -145,7 +146,7 @@ def test_window_comes_from_the_index_never_a_scan(aws, sim) -> None:
         TableName="qpay-test-payments",
         Key={"pk": {"S": f"PAYMENT#{old_pid}"}, "sk": {"S": "PAYMENT"}},
         UpdateExpression="SET updated_at = :t, changed_day = :d",
-        ExpressionAttributeValues={":t": {"N": str(ten_days_ago)}, ":d": {"S": change_day(ten_days_ago)}},
+        ExpressionAttributeValues={":t": {"N": str(ten_days_ago)}, ":d": {"S": changed_key(old_pid, ten_days_ago)}},
     )
     fresh = [new_payment(sim, f"ORD-W{i}") for i in range(5)]
     calls: Counter[str] = Counter()
@@ -158,7 +159,7 @@ def test_window_comes_from_the_index_never_a_scan(aws, sim) -> None:
     )
     assert sorted(ids) == sorted(p for p, _ in fresh)
     assert not cut
-    assert calls[f"Query:{CHANGED_INDEX}"] == 4  # one query per day of the window (3 days + today)
+    assert calls[f"Query:{CHANGED_INDEX}"] == 4 * SHARDS  # each shard of each day of the window (3 days + today)
     assert not any(k.startswith("Scan") for k in calls)
     ids, cut = reconcile.changed_since(
         deps.store(), since=int(time.time()) - 3 * 86400, now=int(time.time()), max_items=2
@@ -170,20 +171,34 @@ def test_window_comes_from_the_index_never_a_scan(aws, sim) -> None:
     assert [f.payment_id for f in run(days=11).findings] == [old_pid]
 
 
-def test_pagination_crosses_pages(aws, sim, monkeypatch) -> None:
-    monkeypatch.setattr(reconcile, "PAGE", 2)
-    made = [new_payment(sim, f"ORD-P{i}")[0] for i in range(5)]
-    ids, _ = reconcile.changed_since(deps.store(), since=int(time.time()) - 60, now=int(time.time()), max_items=100)
-    assert sorted(ids) == sorted(made)
+def test_pagination_crosses_pages(aws, monkeypatch) -> None:
+    from qpay.adapters.store import indexes
+    from qpay.domain import ids as id_scheme
+
+    monkeypatch.setattr(indexes, "INDEX_PAGE", 3)
+    now = int(time.time())
+    made = []
+    while len(made) < 8:  # eight payments that land in one shard of today's partition
+        pid = id_scheme.new_payment_id()
+        if changed_key(pid, now) == changed_key("qpp_" + "a" * 26, now):
+            made.append(pid)
+    for pid in made:
+        aws.ddb.put_item(
+            TableName="qpay-test-payments",
+            Item={"pk": {"S": f"PAYMENT#{pid}"}, "sk": {"S": "PAYMENT"}, "changed_day": {"S": changed_key(pid, now)}},
+        )
+    got, cut = reconcile.changed_since(deps.store(), since=now - 60, now=now, max_items=100)
+    assert sorted(got) == sorted(made) and not cut
 
 
-def test_scheduled_handler_writes_the_report_item_and_log(aws, sim, capfd, caplog) -> None:
+def test_scheduled_handler_writes_the_report_item_and_log(aws, sim, capfd) -> None:
     pid, cko = new_payment(sim, "ORD-R8")
     sim.pay(cko, **CARD)
-    result = reconcile_handler.handler({}, FakeContext())
+    result = reconcile_handler.handler({}, FakeContext(900))
     assert (result["checked"], result["fixed"], result["unfixed"]) == (1, 1, 0)
-    assert "reconciliation report" in caplog.messages
-    assert '"ReconcileDriftFixed":[1.0]' in capfd.readouterr().out  # EMF for the alarm
+    out = capfd.readouterr().out
+    assert "reconciliation report" in [json.loads(line).get("message") for line in out.splitlines()]
+    assert '"ReconcileDriftFixed":[1.0]' in out  # EMF for the alarm
     item = aws.item(f"REPORT#{change_day(int(time.time()))}", "REPORT")
     assert item is not None and item["fixed"] == 1
     assert item["findings"][0]["payment_id"] == pid
@@ -191,8 +206,11 @@ def test_scheduled_handler_writes_the_report_item_and_log(aws, sim, capfd, caplo
 
 
 def test_cli_reconciles_one_payment_and_a_window(aws, sim, capsys) -> None:
+    from qpay.observability import logger
+
     pid, cko = new_payment(sim, "ORD-R9")
     sim.pay(cko, **CARD)
+    capsys.readouterr()
     assert reconcile_cli.main(["--payment-id", pid, "--dry-run"]) == 1  # drift found, nothing changed
     assert json.loads(capsys.readouterr().out)["unfixed"] == 1
     assert deps.store().get_payment(pid).stage is Stage.PENDING
@@ -202,3 +220,4 @@ def test_cli_reconciles_one_payment_and_a_window(aws, sim, capsys) -> None:
     since = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 3600))
     assert reconcile_cli.main(["--since", since, "--write-report"]) == 0
     assert json.loads(capsys.readouterr().out)["checked"] == 1
+    logger.use_stderr(False)

@@ -82,7 +82,7 @@ def test_signature_rejection_emits_a_metric_and_only_then(aws, sim, capfd) -> No
     assert "WebhookSignatureRejected" not in capfd.readouterr().out
 
 
-def test_refund_records_who_asked_and_why_and_logs_carry_the_payment_id(aws, sim, caplog, monkeypatch) -> None:
+def test_refund_records_who_asked_and_why_and_logs_carry_the_payment_id(aws, sim, capfd, monkeypatch) -> None:
     import boto3
 
     from qpay.handlers import refund_request
@@ -105,6 +105,7 @@ def test_refund_records_who_asked_and_why_and_logs_carry_the_payment_id(aws, sim
     # not shown to the storefront (GET /payments/{id} is not IAM-protected)
     view = json.dumps(body_of(invoke_get(pid)))
     assert "merchant-backoffice" not in view and "one item returned" not in view
-    logged = [r for r in caplog.records if r.getMessage() == "refund requested"]
-    assert logged and logged[0].requested_by.endswith("merchant-backoffice")
-    assert logged[0].payment_id == pid
+    lines = [json.loads(line) for line in capfd.readouterr().out.splitlines() if line.startswith("{")]
+    logged = [doc for doc in lines if doc.get("message") == "refund requested"]
+    assert logged and logged[0]["requested_by"].endswith("merchant-backoffice")
+    assert logged[0]["payment_id"] == pid

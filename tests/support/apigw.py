@@ -94,5 +94,13 @@ class FakeContext:
     log_group_name = "/aws/lambda/qpay-test"
     log_stream_name = "test"
 
+    def __init__(self, timeout_s: float = 10.0) -> None:
+        import time
+
+        self._deadline = time.monotonic() + timeout_s
+
     def get_remaining_time_in_millis(self) -> int:
-        return 10_000
+        """Counts down from the function's timeout, as Lambda's does."""
+        import time
+
+        return max(0, int((self._deadline - time.monotonic()) * 1000))

@@ -54,7 +54,13 @@ def api_events() -> dict[str, dict[str, Any]]:
         "customer": {"email": "shopper@example.com", "name": "Test Shopper"},
     }
     token = mint_order_token(
-        keys.ORDER_TOKEN_KEY, reference="ORD-FIXTURE-2", amount=4000, currency="QAR", expires_at=4102444800
+        keys.ORDER_TOKEN_KEY,
+        kid=keys.ORDER_TOKEN_KID,
+        reference="ORD-FIXTURE-2",
+        amount=4000,
+        currency="QAR",
+        expires_at=4102444800,
+        jti="fixture-order-token-0001",
     )
     token_body = {**body, "reference": "ORD-FIXTURE-2", "amount": 4000, "description": "Order ORD-FIXTURE-2"}
     return {
@@ -83,7 +89,13 @@ def api_events() -> dict[str, dict[str, Any]]:
             )
         ),
         "GetPaymentFunction/get.json": _fixed(
-            http_event("GET", f"/payments/{PAYMENT_ID}", route="GET /payments/{id}", path_params={"id": PAYMENT_ID})
+            http_event(
+                "GET",
+                f"/payments/{PAYMENT_ID}",
+                route="GET /payments/{id}",
+                path_params={"id": PAYMENT_ID},
+                headers={"authorization": f"Bearer {keys.MERCHANT_API_KEY}"},
+            )
         ),
         "PaymentReturnFunction/success.json": _fixed(
             http_event(

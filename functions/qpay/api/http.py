@@ -15,6 +15,9 @@ from qpay.observability import logger
 
 Event = dict[str, Any]
 Response = dict[str, Any]
+MAX_BODY_BYTES = 16 * 1024  # a create or refund request is a few hundred bytes
+MAX_JSON_DEPTH = 16
+IDEMPOTENCY_KEY_MAX = 255
 
 SECURITY_HEADERS = {
     "Content-Type": "application/json",
@@ -39,18 +42,72 @@ def raw_body(event: Event) -> bytes:
     return body.encode() if isinstance(body, str) else bytes(body)
 
 
-def json_body(event: Event) -> Any:
-    from qpay.domain.errors import ValidationFailed  # noqa: PLC0415
+def json_depth_exceeds(raw: bytes, limit: int) -> bool:
+    """Whether JSON text nests arrays/objects deeper than ``limit`` (brackets inside strings ignored).
+    Cheap first: a body with few brackets cannot be deep, and most bodies have a handful."""
+    if raw.count(b"[") + raw.count(b"{") <= limit:
+        return False
+    depth, in_string, escaped = 0, False, False
+    for byte in raw:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            if depth > limit:
+                return True
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return False
+
+
+def json_body(event: Event, *, max_bytes: int = MAX_BODY_BYTES, max_depth: int = MAX_JSON_DEPTH) -> Any:
+    """The request's JSON, bounded before it is parsed: size (413) and nesting (400)."""
+    from qpay.domain.errors import MalformedBody, PayloadTooLarge, ValidationFailed  # noqa: PLC0415
 
     raw = raw_body(event)
+    if len(raw) > max_bytes:
+        raise PayloadTooLarge(
+            f"request body is larger than {max_bytes} bytes", details=[{"field": "body", "issue": "too large"}]
+        )
     if not raw.strip():
         raise ValidationFailed("request body is required", details=[{"field": "body", "issue": "missing"}])
+    if json_depth_exceeds(raw, max_depth):
+        raise MalformedBody(
+            f"request body nests deeper than {max_depth} levels", details=[{"field": "body", "issue": "too deep"}]
+        )
     try:
         return json.loads(raw)
+    except RecursionError:
+        raise MalformedBody("request body nests too deeply", details=[{"field": "body", "issue": "too deep"}]) from None
     except (ValueError, UnicodeDecodeError):
         raise ValidationFailed(
             "request body is not valid JSON", details=[{"field": "body", "issue": "invalid JSON"}]
         ) from None
+
+
+def idempotency_key(event: Event, *, required: bool = False) -> str | None:
+    """The ``Idempotency-Key`` header: 1-255 printable characters; required where money moves."""
+    from qpay.domain.errors import ValidationFailed  # noqa: PLC0415
+
+    idem = header(event, "Idempotency-Key")
+    if idem is None:
+        if required:  # a retry without a key would move the money twice
+            raise ValidationFailed(
+                "Idempotency-Key is required", details=[{"field": "Idempotency-Key", "issue": "required"}]
+            )
+        return None
+    if not (0 < len(idem) <= IDEMPOTENCY_KEY_MAX and idem.isprintable()):
+        raise ValidationFailed(
+            "invalid Idempotency-Key", details=[{"field": "Idempotency-Key", "issue": "1-255 printable characters"}]
+        )
+    return idem
 
 
 def query(event: Event) -> dict[str, str]:
@@ -92,7 +149,9 @@ def guarded(fn: Callable[[Event], Response]) -> Callable[[Event], Response]:
         try:
             return fn(event)
         except DomainError as err:
-            logger.info("request refused", extra={"code": err.code, "status": err.status})
+            (logger.error if err.status >= 500 else logger.info)(
+                "request refused", extra={"code": err.code, "status": err.status}
+            )
             return error(err, request_id(event))
         except Exception:
             logger.exception("unhandled error")

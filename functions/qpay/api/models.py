@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, StrictInt, field_validator
 
 from qpay.domain.money import MAX_AMOUNT
 
+DESCRIPTION_MAX_ENCODED = 255  # Checkout.com: "max 255 characters after UTF-8 URL encoding"
 Reference = Annotated[str, Field(min_length=1, max_length=50, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-]*$")]
 MetaValue = str | int | bool
 
@@ -25,7 +27,12 @@ class CreatePaymentRequest(BaseModel):
     reference: Reference = Field(description="The merchant's order id; one live payment per reference")
     amount: Annotated[StrictInt, Field(gt=0, le=MAX_AMOUNT)] = Field(description="Minor units (dirhams)")
     currency: Literal["QAR"]
-    description: str = Field(min_length=1, max_length=100)
+    description: str = Field(
+        min_length=1,
+        max_length=255,
+        description="Shown on the QPay page; at most 255 characters once UTF-8 URL-encoded (Checkout.com's "
+        "limit: about 43 Arabic letters)",
+    )
     language: Literal["en", "ar"] = "en"
     quantity: Annotated[StrictInt, Field(ge=1, le=999)] = 1
     national_id: SecretStr = Field(
@@ -33,6 +40,19 @@ class CreatePaymentRequest(BaseModel):
     )
     customer: Customer | None = None
     metadata: dict[Annotated[str, Field(max_length=40)], MetaValue] = Field(default_factory=dict, max_length=10)
+
+    @field_validator("description")
+    @classmethod
+    def _description(cls, value: str) -> str:
+        encoded = len(quote(value, safe=""))
+        if encoded > DESCRIPTION_MAX_ENCODED:
+            raise ValueError(
+                f"at most {DESCRIPTION_MAX_ENCODED} characters once URL-encoded (this one takes {encoded}); "
+                "Arabic letters take 6 each"
+            )
+        if not value.strip() or not value.isprintable():
+            raise ValueError("must be printable text")
+        return value
 
     @field_validator("national_id")
     @classmethod
@@ -86,10 +106,16 @@ class PaymentView(BaseModel):
     expires_at: str
     redirect_url: str | None = None
     refunds: list[RefundView] = Field(default_factory=list)
+    cko_payment_id: str | None = Field(default=None, description="Checkout.com's pay_… id (merchant reads only)")
+    attention: bool | None = Field(default=None, description="Flagged for a human (merchant reads only)")
+    attention_reason: str | None = Field(default=None, description="Why it is flagged (merchant reads only)")
 
 
 class CreatePaymentResponse(BaseModel):
     id: str
+    client_secret: str = Field(
+        description="Hand it to the shopper's browser: it reads this payment (header X-Client-Secret), nothing else"
+    )
     reference: str
     status: Literal["Pending", "Capture Pending", "Captured", "Declined", "Canceled", "Expired"]
     amount: int

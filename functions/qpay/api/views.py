@@ -12,19 +12,19 @@ def iso(epoch: int) -> str:
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def refund_view(r: Refund) -> dict[str, Any]:
+def refund_view(r: Refund, *, merchant: bool) -> dict[str, Any]:
     return {
         "id": r.id,
         "amount": r.amount,
         "status": r.state.value,
-        "reference": r.reference,
+        "reference": r.reference if merchant else None,  # the merchant's own note: not for the browser
         "created_at": iso(r.created_at),
         "updated_at": iso(r.updated_at),
     }
 
 
-def payment_view(p: Payment, refunds: list[Refund], *, now: int) -> dict[str, Any]:
-    return {
+def payment_view(p: Payment, refunds: list[Refund], *, now: int, merchant: bool = False) -> dict[str, Any]:
+    view = {
         "id": p.id,
         "reference": p.reference,
         "status": p.status.value,
@@ -36,5 +36,8 @@ def payment_view(p: Payment, refunds: list[Refund], *, now: int) -> dict[str, An
         "updated_at": iso(p.updated_at),
         "expires_at": iso(p.deadline),
         "redirect_url": p.redirect_url if p.status.value == "Pending" else None,
-        "refunds": [refund_view(r) for r in refunds],
+        "refunds": [refund_view(r, merchant=merchant) for r in refunds],
     }
+    if merchant:  # for the merchant's back office: Checkout's id (Dashboard, support) and the attention flag
+        view.update(cko_payment_id=p.cko_id, attention=p.attention, attention_reason=p.attention_reason)
+    return view

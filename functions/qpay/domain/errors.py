@@ -15,6 +15,16 @@ class DomainError(Exception):
         self.details = details or []
 
 
+class MalformedBody(DomainError):
+    status = 400
+    code = "malformed_body"
+
+
+class PayloadTooLarge(DomainError):
+    status = 413
+    code = "payload_too_large"
+
+
 class ValidationFailed(DomainError):
     status = 422
     code = "validation_failed"
@@ -40,6 +50,13 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class NotYet(DomainError):
+    """Right, but early: the sender should try again later (Checkout.com retries any non-2xx)."""
+
+    status = 409
+    code = "not_yet"
+
+
 class NotRefundable(DomainError):
     status = 409
     code = "not_refundable"
@@ -62,3 +79,10 @@ class UpstreamRejected(DomainError):
 
     status = 502
     code = "checkout_rejected"
+
+
+class ServiceMisconfigured(DomainError):
+    """The deployment's configuration or keys cannot serve this request (fails closed)."""
+
+    status = 503
+    code = "service_misconfigured"

@@ -1,16 +1,23 @@
-"""Checkout.com webhook notifications, parsed into what the state machine needs. Pure."""
+"""Checkout.com webhook notifications, parsed into what the state machine needs. Pure.
+
+Not every notification carries every field (Checkout's published examples): ``payment_canceled`` and
+``payment_refund_pending`` come without ``metadata``, and ``payment_refund_pending`` without
+``reference``. So ``payment_id`` (ours, from the metadata) may be None: the caller then finds the payment
+by Checkout's ``data.id``. Fields of the wrong type are dropped (None), never passed on.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from qpay.domain.ids import CKO_PAYMENT_ID_RE, is_payment_id
 
-# Our payment id travels to Checkout.com in the payment's metadata and comes back on every webhook,
-# so a webhook finds its payment with one key lookup, even before the create call has finished.
+# Our payment id travels to Checkout.com in the payment's metadata and comes back on most webhooks,
+# so such a webhook finds its payment with one key lookup, even before the create call has finished.
 METADATA_PAYMENT_ID = "qpay_payment_id"
+MAX_EVENT_ID = 128
 
 
 class MalformedEvent(ValueError):
@@ -27,51 +34,46 @@ class WebhookEvent:
     amount: int | None = None
     currency: str | None = None
     reference: str | None = None
-    response_code: str | None = None
-    response_summary: str | None = None
     created_on: str | None = None
-    balances: dict[str, int] = field(default_factory=dict)
 
     def created_epoch(self) -> int | None:
         """When Checkout.com created the notification (epoch seconds), if it says so readably."""
         if not self.created_on:
             return None
         try:
-            return int(datetime.fromisoformat(self.created_on.replace("Z", "+00:00")).timestamp())
+            return int(datetime.fromisoformat(self.created_on).timestamp())
         except ValueError:
             return None
+
+
+def _text(value: object, limit: int = 256) -> str | None:
+    return value if isinstance(value, str) and 0 < len(value) <= limit else None
 
 
 def parse_event(doc: Any) -> WebhookEvent:
     if not isinstance(doc, dict):
         raise MalformedEvent("body is not a JSON object")
-    event_id, event_type, data = doc.get("id"), doc.get("type"), doc.get("data")
-    if not isinstance(event_id, str) or not event_id or not isinstance(event_type, str) or not event_type:
-        raise MalformedEvent("id and type are required")
+    event_id, event_type, data = _text(doc.get("id"), MAX_EVENT_ID), _text(doc.get("type")), doc.get("data")
+    if event_id is None or event_type is None:
+        raise MalformedEvent("id and type are required strings")
     if not isinstance(data, dict):
         raise MalformedEvent("data is required")
     cko_id = data.get("id")
     if not isinstance(cko_id, str) or not CKO_PAYMENT_ID_RE.match(cko_id):
         raise MalformedEvent("data.id must be a Checkout.com payment id")
-    metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
-    ours = metadata.get(METADATA_PAYMENT_ID) if metadata else None
+    metadata = data.get("metadata")
+    ours = metadata.get(METADATA_PAYMENT_ID) if isinstance(metadata, dict) else None
     amount = data.get("amount")
-    balances = data.get("balances") if isinstance(data.get("balances"), dict) else {}
+    # newer deliveries say created_on, older ones timestamp: either dates the notification
+    created = _text(doc.get("created_on")) or _text(doc.get("timestamp"))
     return WebhookEvent(
         event_id=event_id,
         type=event_type,
         cko_payment_id=cko_id,
         payment_id=ours if isinstance(ours, str) and is_payment_id(ours) else None,
-        action_id=_str_or_none(data.get("action_id")),
+        action_id=_text(data.get("action_id")),
         amount=amount if type(amount) is int else None,
-        currency=_str_or_none(data.get("currency")),
-        reference=_str_or_none(data.get("reference")),
-        response_code=_str_or_none(data.get("response_code")),
-        response_summary=_str_or_none(data.get("response_summary")),
-        created_on=_str_or_none(doc.get("created_on")),
-        balances={k: v for k, v in (balances or {}).items() if type(v) is int},
+        currency=_text(data.get("currency"), 3),
+        reference=_text(data.get("reference")),
+        created_on=created,
     )
-
-
-def _str_or_none(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None

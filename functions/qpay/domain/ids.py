@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import re
 import secrets
 
@@ -11,10 +12,12 @@ PAYMENT_PREFIX = "qpp_"
 REFUND_PREFIX = "qrf_"
 _B32 = "abcdefghijklmnopqrstuvwxyz234567"
 
-PAYMENT_ID_RE = re.compile(r"^qpp_[a-z2-7]{26}$")
-REFUND_ID_RE = re.compile(r"^qrf_[a-z2-7]{26}$")
-CKO_PAYMENT_ID_RE = re.compile(r"^pay_[a-z2-7]{26}$")
-CKO_SESSION_ID_RE = re.compile(r"^sid_[a-z2-7]{26}$")
+PAYMENT_ID_RE = re.compile(r"^qpp_[a-z2-7]{26}\Z")
+REFUND_ID_RE = re.compile(r"^qrf_[a-z2-7]{26}\Z")
+# Checkout.com's published pattern for GET /payments/{id}: ^(pay|sid)_(\w{26})$ (ASCII word characters)
+CKO_PAYMENT_ID_RE = re.compile(r"^pay_\w{26}\Z", re.ASCII)
+CKO_SESSION_ID_RE = re.compile(r"^sid_\w{26}\Z", re.ASCII)
+CLIENT_SECRET_MARK = "_secret_"  # noqa: S105 - a separator, not a secret
 
 
 def _b32(raw: bytes) -> str:
@@ -25,11 +28,18 @@ def new_payment_id() -> str:
     return PAYMENT_PREFIX + _b32(secrets.token_bytes(20))
 
 
-def payment_id_for_key(scope: str, idempotency_key: str) -> str:
+def payment_id_for_key(server_key: str, scope: str, idempotency_key: str) -> str:
     """A payment id derived from the caller's idempotency key: the same key always names the same payment,
-    so a retried create finds (and replays) the first one, and Checkout sees the same idempotency key."""
-    digest = hashlib.sha256(f"{scope}\x00{idempotency_key}".encode()).digest()
-    return PAYMENT_PREFIX + _b32(digest)
+    so a retried create finds (and replays) the first one, and Checkout sees the same idempotency key.
+    Keyed with the server's secret: nobody can derive a payment's id from an order number."""
+    message = f"payment\x00{scope}\x00{idempotency_key}".encode()
+    return PAYMENT_PREFIX + _b32(hmac.new(server_key.encode(), message, hashlib.sha256).digest())
+
+
+def client_secret_for(server_key: str, payment_id: str) -> str:
+    """The per-payment read secret the storefront hands to the browser (derived, never stored)."""
+    mac = hmac.new(server_key.encode(), f"client-secret\x00{payment_id}".encode(), hashlib.sha256).digest()
+    return payment_id + CLIENT_SECRET_MARK + base64.b32encode(mac).decode("ascii").lower().rstrip("=")
 
 
 def new_refund_id() -> str:

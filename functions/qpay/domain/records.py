@@ -33,7 +33,9 @@ class Payment:
     version: int = 0
     request_hash: str = ""
     lease_until: int | None = None
+    create_attempt: str = ""  # a nonce per create attempt: a retried write recognises its own item
     attention: bool = False
+    attention_reason: str | None = None
     expiry_attempts: int = 0
     customer: dict[str, str] | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
@@ -63,3 +65,4 @@ class Refund:
     created_at: int = 0
     updated_at: int = 0
     failure: str | None = None
+    executions: int = 0  # workflow executions started for it (a restarted one gets the next name)

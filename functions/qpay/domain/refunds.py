@@ -8,11 +8,16 @@ so concurrent requests can never reserve more than was captured.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from qpay.domain.errors import AmountExceedsBalance, NotRefundable, ValidationFailed
 from qpay.domain.money import is_valid_amount
 from qpay.domain.states import Stage
+
+if TYPE_CHECKING:
+    from qpay.domain.records import Refund
 
 
 class RefundState(StrEnum):
@@ -45,3 +50,45 @@ def refund_amount(requested: int | None, refundable: int, stage: Stage) -> int:
             details=[{"field": "amount", "issue": f"at most {refundable}"}],
         )
     return requested
+
+
+def match_refund(refunds: Sequence[Refund], *, action_id: str | None, reference: str | None) -> Refund | None:
+    """Which of our refunds a Checkout.com refund outcome is about: by the action id Checkout gave the
+    refund when it accepted it (Checkout's own plugins match this way), then by the reference we sent
+    (our refund id; an outcome may carry the payment's reference instead). None: made elsewhere."""
+    if action_id:
+        for refund in refunds:
+            if refund.action_id == action_id:
+                return refund
+    if reference:
+        for refund in refunds:
+            if refund.id == reference and not (refund.action_id and action_id and refund.action_id != action_id):
+                return refund
+    return None
+
+
+def outcome_problem(
+    *,
+    stage: Stage,
+    currency: str,
+    refundable: int,
+    reserved: int | None,
+    amount: int | None,
+    event_currency: str | None,
+    approved: bool,
+) -> str | None:
+    """Why a refund outcome's money does not add up (it is then parked, never counted), or None.
+
+    ``reserved`` is the amount of our open refund it settles (None: made elsewhere, no reservation)."""
+    if not is_valid_amount(amount):
+        return "amount is not a positive whole number of minor units"
+    assert amount is not None
+    if event_currency is not None and event_currency != currency:
+        return f"currency {event_currency} is not the payment's {currency}"
+    if stage is not Stage.CAPTURED:
+        return f"the payment is {stage.value}, not captured"
+    if approved and reserved is not None and amount != reserved:
+        return f"refunded {amount} where {reserved} was requested"
+    if approved and reserved is None and amount > refundable:
+        return f"refunded {amount} is more than the refundable balance {refundable}"
+    return None

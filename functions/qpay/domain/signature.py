@@ -19,8 +19,11 @@ def verify(body: bytes, signature: str | None, keys: Iterable[str]) -> bool:
     if not signature:
         return False
     presented = signature.strip().lower()
+    if not presented.isascii():  # hmac.compare_digest raises on non-ASCII str: an attacker's 500
+        return False
+    raw = presented.encode("ascii")
     ok = False
     for key in keys:
         # compare against every key (no early exit) so timing says nothing about which key matched
-        ok |= hmac.compare_digest(sign(body, key), presented)
+        ok |= hmac.compare_digest(sign(body, key).encode("ascii"), raw)
     return ok

@@ -60,6 +60,11 @@ class Transition:
     sources: frozenset[Stage]
 
 
+# Not a Checkout.com event: an intent Checkout never saw (the create died before it reached Checkout, and
+# a lookup by reference finds nothing) ends here, so its order reference is free again. A capture that
+# names it later still wins (our id travels in the metadata).
+INTENT_ABANDONED = "intent_abandoned"
+
 TRANSITIONS: dict[str, Transition] = {
     # Records the event and Checkout's payment id; the stage is already Pending from the create call.
     "payment_pending": Transition(Stage.PENDING, frozenset({Stage.PENDING})),
@@ -69,23 +74,27 @@ TRANSITIONS: dict[str, Transition] = {
     "payment_capture_declined": Transition(Stage.DECLINED, OPEN_STAGES),
     "payment_canceled": Transition(Stage.CANCELED, OPEN_STAGES),
     "payment_expired": Transition(Stage.EXPIRED, OPEN_STAGES),
+    INTENT_ABANDONED: Transition(Stage.EXPIRED, frozenset({Stage.PENDING})),
 }
 
 # What Checkout.com's GET /payments/{id} status means for our stage (reconciliation: expiry, sweep).
 # "Pending" maps to nothing: Checkout also reports Pending while the capture is pending, so a re-fetch
-# must never move a payment back from Capture Pending.
+# must never move a payment back from Capture Pending. The seed page says an abandoned QPay payment is
+# voided: "Voided" ends it like "Expired". "Paid" is money taken; "Authorized" is approved and not yet
+# captured (capture pending). Any other status is logged and counted by the caller, never ignored silently.
 CHECKOUT_STATUS_EVENTS: dict[str, str] = {
     "Captured": "payment_captured",
+    "Paid": "payment_captured",
     "Partially Refunded": "payment_captured",
     "Refunded": "payment_captured",
+    "Authorized": "payment_capture_pending",
     "Declined": "payment_capture_declined",
     "Canceled": "payment_canceled",
     "Expired": "payment_expired",
+    "Voided": "payment_expired",
 }
-
-
-def transition_for(event_type: str) -> Transition | None:
-    return TRANSITIONS.get(event_type)
+# Statuses that rightly change nothing here.
+CHECKOUT_STATUSES_WITHOUT_EVENT = frozenset({"Pending"})
 
 
 def next_stage(current: Stage, event_type: str) -> Stage | None:
@@ -104,7 +113,3 @@ def derive_status(stage: Stage, captured_amount: int, refunded_amount: int) -> S
             return Status.PARTIALLY_REFUNDED
         return Status.CAPTURED
     return Status(stage.value)
-
-
-def is_final(stage: Stage) -> bool:
-    return stage in FINAL_STAGES

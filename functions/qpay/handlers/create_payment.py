@@ -10,13 +10,12 @@ from qpay import clock, deps
 from qpay.api import http
 from qpay.api.auth import authenticate
 from qpay.api.models import CreatePaymentRequest, CreatePaymentResponse, validation_details
+from qpay.domain import ids
 from qpay.domain.errors import ValidationFailed
 from qpay.domain.records import Payment
 from qpay.observability import logger
 from qpay.service.payments import Ports, create_payment
 from qpay.settings import get_settings
-
-IDEMPOTENCY_KEY_MAX = 255
 
 
 def _base_url(event: http.Event) -> str:
@@ -28,11 +27,12 @@ def _base_url(event: http.Event) -> str:
     return f"https://{ctx.get('domainName')}" + ("" if stage == "$default" else f"/{stage}")
 
 
-def view(payment: Payment) -> dict[str, Any]:
+def view(payment: Payment, server_key: str) -> dict[str, Any]:
     from qpay.api.views import iso  # noqa: PLC0415
 
     return CreatePaymentResponse(
         id=payment.id,
+        client_secret=ids.client_secret_for(server_key, payment.id),
         reference=payment.reference,
         status=payment.status.value,  # type: ignore[arg-type]
         amount=payment.amount,
@@ -44,22 +44,20 @@ def view(payment: Payment) -> dict[str, Any]:
 
 @http.guarded
 def route(event: http.Event) -> http.Response:
-    idem = http.header(event, "Idempotency-Key")
-    if idem is not None and not (0 < len(idem) <= IDEMPOTENCY_KEY_MAX and idem.isprintable()):
-        raise ValidationFailed(
-            "invalid Idempotency-Key",
-            details=[{"field": "Idempotency-Key", "issue": "1-255 printable characters"}],
-        )
+    idem = http.idempotency_key(event)
     doc = http.json_body(event)
     keys = deps.keys()
+    keys.require("server_key", "checkout_secret_key")
     now = clock.now()
     s = get_settings()
+    authorization = http.header(event, "Authorization")
+    keys.require("merchant_api_keys" if authorization else "order_token_keys")
     caller = authenticate(
-        authorization=http.header(event, "Authorization"),
+        authorization=authorization,
         order_token=http.header(event, "X-Order-Token"),
         body=doc,
         api_keys=keys.merchant_api_keys,
-        token_keys=keys.order_token_keys,
+        token_key=keys.order_token_key,
         now=now,
         leeway_s=s.order_token_leeway_s,
     )
@@ -67,7 +65,7 @@ def route(event: http.Event) -> http.Response:
         req = CreatePaymentRequest.model_validate(doc)
     except ValidationError as exc:
         raise ValidationFailed("invalid payment request", details=validation_details(exc.errors())) from None
-    ports = Ports(store=deps.store(), checkout=deps.checkout(), settings=s, request_hash_key=keys.checkout_secret_key)
+    ports = Ports(store=deps.store(), checkout=deps.checkout(), settings=s, server_key=keys.server_key)
     payment, created = create_payment(
         req, caller=caller, idempotency_key=idem, base_url=_base_url(event), now=now, ports=ports
     )
@@ -75,7 +73,7 @@ def route(event: http.Event) -> http.Response:
     headers = {"Location": f"/payments/{payment.id}"}
     if not created:
         headers["Idempotent-Replayed"] = "true"
-    return http.respond(201, view(payment), headers)
+    return http.respond(201, view(payment, keys.server_key), headers)
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -3,14 +3,15 @@
 The event source mapping's filter passes only ``REMOVE`` records of ``sk = TIMER`` items; a user delete
 of a timer matches that filter too, so only removals made by the DynamoDB service (TTL) are acted on.
 Each record is processed on its own (Powertools batch processing): a failure is reported for that record
-only, Lambda redelivers from it, and processing is idempotent.
+only, Lambda redelivers from it, and processing is idempotent. A record is only started when the time
+left covers Checkout.com's deadline; the rest of the batch is reported failed and redelivered, so a slow
+Checkout never times out a whole batch (template: BatchSize times the deadline stays under Timeout).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.metrics import Metrics, MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
@@ -18,12 +19,12 @@ from qpay import clock, deps
 from qpay.adapters.store import TIMER_SK
 from qpay.domain import ids
 from qpay.domain.records import Payment
-from qpay.observability import logger
+from qpay.observability import logger, metric
 from qpay.service.expiry import ExpiryPorts, on_timer_removed
 from qpay.settings import get_settings
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
-metrics = Metrics()
+RESPONSE_MARGIN_S = 2.0
 
 
 def is_ttl_removal(record: DynamoDBRecord) -> bool:
@@ -32,10 +33,17 @@ def is_ttl_removal(record: DynamoDBRecord) -> bool:
 
 
 def _flagged(payment: Payment) -> None:
-    metrics.add_metric(name="PaymentsNeedingAttention", unit=MetricUnit.Count, value=1)
+    metric("PaymentsNeedingAttention", 1)
 
 
-def record_handler(record: DynamoDBRecord) -> str:
+class OutOfTime(Exception):
+    """Too little time left for this record's Checkout call: reported failed, so Lambda redelivers it."""
+
+
+def record_handler(record: DynamoDBRecord, lambda_context: Any = None) -> str:
+    remaining = getattr(lambda_context, "get_remaining_time_in_millis", None)
+    if callable(remaining) and remaining() / 1000.0 < get_settings().checkout_deadline_s + RESPONSE_MARGIN_S:
+        raise OutOfTime("not enough time left for Checkout.com's deadline: redelivered")
     stream = record.dynamodb
     if stream is None or record.event_name is None or record.event_name.name != "REMOVE":
         return "ignored"
@@ -56,7 +64,6 @@ def record_handler(record: DynamoDBRecord) -> str:
     return outcome.value
 
 
-@metrics.log_metrics
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> Any:
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

@@ -8,15 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.metrics import Metrics, MetricUnit
-
 from qpay import clock, deps
-from qpay.observability import logger
+from qpay.observability import logger, metric
 from qpay.service.reconcile import ReconcilePorts, Report, run
 from qpay.service.transitions import retention
 from qpay.settings import get_settings
-
-metrics = Metrics()
 
 
 def ports() -> ReconcilePorts:
@@ -38,15 +34,26 @@ def record(report: Report, *, now: int, write: bool = True) -> dict[str, Any]:
     return doc
 
 
-@metrics.log_metrics
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     now = clock.now()
     days = (event or {}).get("days") if isinstance(event, dict) else None
-    report = run(now=now, ports=ports(), days=int(days) if days else None)
-    metrics.add_metric(name="ReconcileChecked", unit=MetricUnit.Count, value=report.checked)
-    metrics.add_metric(name="ReconcileDriftFixed", unit=MetricUnit.Count, value=report.fixed)
-    metrics.add_metric(name="ReconcileDriftUnfixed", unit=MetricUnit.Count, value=report.unfixed)
-    metrics.add_metric(name="ReconcileErrors", unit=MetricUnit.Count, value=report.errors)
+    margin_s = 10.0  # to write the report and the metrics
+
+    def time_left_s() -> float:
+        return float(context.get_remaining_time_in_millis()) / 1000.0 - margin_s
+
+    def checkpoint(partial: Report) -> None:  # a report exists even if the function is killed
+        deps.store().put_report(
+            partial.day, {**partial.as_dict(), "partial": True}, now=now, retain_until=retention(now, get_settings())
+        )
+
+    report = run(
+        now=now, ports=ports(), days=int(days) if days else None, time_left_s=time_left_s, checkpoint=checkpoint
+    )
+    metric("ReconcileChecked", report.checked)
+    metric("ReconcileDriftFixed", report.fixed)
+    metric("ReconcileDriftUnfixed", report.unfixed)
+    metric("ReconcileErrors", report.errors)
     doc = record(report, now=now)
     return {k: v for k, v in doc.items() if k != "findings"}

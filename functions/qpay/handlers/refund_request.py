@@ -22,11 +22,8 @@ def principal(event: http.Event) -> str | None:
 
 @http.guarded
 def route(event: http.Event) -> http.Response:
-    idem = http.header(event, "Idempotency-Key")
-    if idem is not None and not (0 < len(idem) <= 255 and idem.isprintable()):
-        raise ValidationFailed(
-            "invalid Idempotency-Key", details=[{"field": "Idempotency-Key", "issue": "1-255 printable characters"}]
-        )
+    idem = http.idempotency_key(event, required=True)
+    assert idem is not None
     logger.append_keys(payment_id=http.path_param(event, "id"))
     raw = http.raw_body(event)
     doc = http.json_body(event) if raw.strip() else {}

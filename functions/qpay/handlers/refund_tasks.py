@@ -10,14 +10,10 @@ import contextlib
 import json
 from typing import Any
 
-from aws_lambda_powertools.metrics import Metrics, MetricUnit
-
 from qpay import clock, deps
-from qpay.observability import logger
+from qpay.observability import logger, metric
 from qpay.service import refunds
 from qpay.settings import get_settings
-
-metrics = Metrics()
 
 
 def _ports() -> refunds.RefundPorts:
@@ -46,13 +42,12 @@ def dispatch(event: dict[str, Any]) -> dict[str, Any]:
             payment_id, refund_id, str(cause or "refused by Checkout.com"), now=now, ports=_ports()
         )
     if task == "attention":
-        metrics.add_metric(name="RefundsNeedingAttention", unit=MetricUnit.Count, value=1)
+        metric("RefundsNeedingAttention", 1)
         logger.error("refund outcome unknown after reconciliation: needs attention")
         return {"flagged": True}
     raise ValueError(f"unknown task {task!r}")
 
 
-@metrics.log_metrics
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return dispatch(event)

@@ -39,6 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from qpay import clock  # noqa: PLC0415 - configuration is read from the environment only now
+    from qpay.observability import logger  # noqa: PLC0415
+
+    logger.use_stderr()  # stdout carries the report
     from qpay.handlers.reconcile import ports, record  # noqa: PLC0415
     from qpay.service.reconcile import run  # noqa: PLC0415
 

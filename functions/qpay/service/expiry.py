@@ -8,16 +8,21 @@ log) and kept under watch, never silently expired.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from qpay.adapters.checkout import CheckoutClient, CheckoutNotFound
 from qpay.adapters.store import PaymentStore
+from qpay.adapters.store.errors import CheckoutIdTaken
+from qpay.domain import ids
+from qpay.domain.events import METADATA_PAYMENT_ID
 from qpay.domain.expiry import rearm_delay, should_flag
 from qpay.domain.records import Payment
-from qpay.domain.states import FINAL_STAGES
+from qpay.domain.states import FINAL_STAGES, INTENT_ABANDONED
 from qpay.observability import logger
-from qpay.service.transitions import apply_checkout_status
+from qpay.service.transitions import apply_checkout_status, apply_event
 from qpay.settings import Settings
 
 
@@ -53,11 +58,17 @@ def reconcile_open(payment: Payment, *, now: int, ports: ExpiryPorts, source: st
     """Ask Checkout.com about an open payment past its deadline. Raises if Checkout is unavailable
     (the stream record is then reported failed and redelivered)."""
     s = ports.settings
+    doc: dict[str, Any] | None = None
     if payment.cko_id:
         try:
             doc = ports.checkout.get_payment(payment.cko_id)
         except CheckoutNotFound:
             doc = {}
+    elif payment.lease_until is None or payment.lease_until < now:
+        doc = _find_unbound(payment, now=now, ports=ports, source=source)
+        if doc is None:
+            return Outcome.SETTLED  # Checkout never saw it: ended as an abandoned intent
+    if doc is not None:
         updated = apply_checkout_status(ports.store, payment, doc, now=now, settings=s, source=source)
         if updated.stage in FINAL_STAGES:
             logger.info(
@@ -86,3 +97,42 @@ def reconcile_open(payment: Payment, *, now: int, ports: ExpiryPorts, source: st
         extra={"payment_id": payment.id, "attempt": attempt, "delay_s": delay},
     )
     return Outcome.REARMED
+
+
+def _find_unbound(payment: Payment, *, now: int, ports: ExpiryPorts, source: str) -> dict[str, Any] | None:
+    """An open payment with no Checkout id: its create died before Checkout answered (Lambda killed, a
+    non-JSON 2xx, an abort that failed). Ask Checkout by the order reference. If Checkout has a payment
+    carrying our id, bind it (and go on from its status); if not, Checkout never saw it: end the intent
+    (``intent_abandoned`` → Expired) so the order reference is free again. A capture that names it
+    later still wins. Returns Checkout's payment, or None when the intent was ended."""
+    found = [
+        d
+        for d in ports.checkout.get_payments_by_reference(payment.reference)
+        if isinstance(d.get("metadata"), dict) and d["metadata"].get(METADATA_PAYMENT_ID) == payment.id
+    ]
+    if found:
+        doc = found[0]
+        cko_id = str(doc.get("id") or "")
+        href = str(((doc.get("_links") or {}).get("redirect") or {}).get("href", ""))
+        if ids.CKO_PAYMENT_ID_RE.match(cko_id):
+            with contextlib.suppress(CheckoutIdTaken):  # bound meanwhile: the transition below checks which
+                ports.store.complete_create(payment.id, cko_id=cko_id, redirect_url=href, now=now)
+        logger.warning(
+            "create that never completed found at Checkout.com: bound",
+            extra={"payment_id": payment.id, "cko_id": cko_id},
+        )
+        return doc
+    done = apply_event(
+        ports.store,
+        payment.id,
+        event_id=f"{source}:{INTENT_ABANDONED}",
+        event_type=INTENT_ABANDONED,
+        cko_id=None,
+        amount=None,
+        now=now,
+        settings=ports.settings,
+    )
+    logger.warning(
+        "create intent Checkout.com never saw: ended", extra={"payment_id": payment.id, "result": done.result.value}
+    )
+    return None

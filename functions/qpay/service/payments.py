@@ -5,22 +5,40 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import secrets
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from qpay.adapters.checkout import CheckoutClient, CheckoutNotFound, CheckoutRejected, CheckoutUnavailable
+from qpay.adapters.checkout import CheckoutClient, CheckoutRejected, CheckoutUnavailable
 from qpay.adapters.store import CreateConflict, PaymentStore, ReferenceTaken
+from qpay.adapters.store.errors import CheckoutIdTaken
 from qpay.api.auth import Caller
 from qpay.api.models import CreatePaymentRequest
 from qpay.domain import ids
-from qpay.domain.errors import Conflict, UpstreamRejected, UpstreamUnavailable
+from qpay.domain.errors import Conflict, UpstreamRejected, UpstreamUnavailable, ValidationFailed
 from qpay.domain.events import METADATA_PAYMENT_ID
 from qpay.domain.records import Payment
-from qpay.domain.states import CHECKOUT_STATUS_EVENTS, Stage
-from qpay.observability import logger
-from qpay.service.transitions import apply_checkout_status
+from qpay.domain.states import DEAD_STAGES, Stage
+from qpay.observability import logger, metric
 from qpay.settings import Settings
+
+# Checkout.com's validation codes for what the caller sent → the field to name in our 422.
+CHECKOUT_FIELD_CODES = {
+    "amount_invalid": "amount",
+    "amount_required": "amount",
+    "currency_invalid": "currency",
+    "currency_required": "currency",
+    "description_invalid": "description",
+    "description_required": "description",
+    "language_invalid": "language",
+    "quantity_invalid": "quantity",
+    "national_id_invalid": "national_id",
+    "reference_invalid": "reference",
+    "metadata_invalid": "metadata",
+    "customer_email_invalid": "customer.email",
+    "customer_name_invalid": "customer.name",
+}
 
 
 @dataclass(frozen=True)
@@ -28,14 +46,24 @@ class Ports:
     store: PaymentStore
     checkout: CheckoutClient
     settings: Settings
-    request_hash_key: str  # keys the request fingerprint so a stored hash reveals nothing
+    server_key: str  # keys payment ids, client secrets and request fingerprints (never rotated casually)
 
 
 def fingerprint(req: CreatePaymentRequest, key: str) -> str:
+    """What the caller asked for, keyed so a stored hash reveals nothing (the national ID is in it)."""
     doc = req.model_dump(mode="json", exclude={"national_id"})
     doc["national_id"] = req.national_id.get_secret_value()
     canonical = json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()
     return hmac.new(key.encode(), canonical, hashlib.sha256).hexdigest()
+
+
+def payment_id_for(caller: Caller, idempotency_key: str | None, server_key: str) -> str:
+    """A token names exactly one payment (its jti); a merchant key names one per Idempotency-Key."""
+    if caller.kind == "order-token":
+        return ids.payment_id_for_key(server_key, caller.scope, "")
+    if idempotency_key:
+        return ids.payment_id_for_key(server_key, caller.scope, idempotency_key)
+    return ids.new_payment_id()
 
 
 def create_payment(
@@ -49,7 +77,7 @@ def create_payment(
 ) -> tuple[Payment, bool]:
     """Returns the payment and whether it was created now (False: an idempotent replay)."""
     s = ports.settings
-    payment_id = ids.payment_id_for_key(caller.scope, idempotency_key) if idempotency_key else ids.new_payment_id()
+    payment_id = payment_id_for(caller, idempotency_key, ports.server_key)
     payment = Payment(
         id=payment_id,
         reference=req.reference,
@@ -62,8 +90,9 @@ def create_payment(
         created_at=now,
         updated_at=now,
         deadline=now + s.expiry_window_s,
-        request_hash=fingerprint(req, ports.request_hash_key),
+        request_hash=fingerprint(req, ports.server_key),
         lease_until=now + s.create_lease_s,
+        create_attempt=secrets.token_hex(8),
         customer=req.customer.model_dump(exclude_none=True) if req.customer else None,
         metadata=dict(req.metadata),
     )
@@ -72,15 +101,7 @@ def create_payment(
             payment, timer_at=payment.deadline, now=now, customer_until=now + s.customer_data_retention_days * 86400
         )
     except CreateConflict as conflict:
-        existing = conflict.existing
-        if existing.request_hash != payment.request_hash:
-            raise Conflict("this Idempotency-Key was used with a different request") from None
-        if existing.cko_id and existing.redirect_url:
-            return existing, False
-        if existing.cko_id:
-            # Checkout.com accepted it (a webhook told us its id) but our create never completed
-            return _recover_redirect(existing, now=now, ports=ports), False
-        raise Conflict("a request with this Idempotency-Key is still in progress; retry shortly") from None
+        return _replay(conflict.existing, payment, caller=caller, now=now, ports=ports), False
     except ReferenceTaken:
         raise Conflict(
             f"order {req.reference} already has a live payment",
@@ -91,26 +112,64 @@ def create_payment(
     try:
         answer = ports.checkout.create_payment(body, idempotency_key=payment_id)
     except CheckoutUnavailable as exc:
-        ports.store.abort_create(payment)
+        _abort(ports, payment)
         logger.warning("checkout unavailable on create", extra={"payment_id": payment_id, "attempts": exc.attempts})
         raise UpstreamUnavailable("Checkout.com is unavailable; retry with the same Idempotency-Key") from None
     except CheckoutRejected as exc:
-        ports.store.abort_create(payment)
-        logger.warning("checkout refused create", extra={"payment_id": payment_id, "codes": exc.error_codes})
-        raise UpstreamRejected(
-            "Checkout.com refused the payment",
-            details=[{"field": "checkout", "issue": code} for code in exc.error_codes] or None,
-        ) from None
+        _abort(ports, payment)
+        logger.warning(
+            "checkout refused create", extra={"payment_id": payment_id, "status": exc.status, "codes": exc.error_codes}
+        )
+        raise _refusal(exc) from None
     cko_id = str(answer.get("id", ""))
     redirect_url = str(((answer.get("_links") or {}).get("redirect") or {}).get("href", ""))
-    if not ids.CKO_PAYMENT_ID_RE.match(cko_id) or (
-        not redirect_url.startswith("https://") and not redirect_url.startswith("http://")
-    ):
-        ports.store.abort_create(payment)
+    if not ids.CKO_PAYMENT_ID_RE.match(cko_id) or not redirect_url.startswith(("https://", "http://")):
+        _abort(ports, payment)
         raise UpstreamRejected("Checkout.com answered without a QPay redirect link")
-    stored = ports.store.complete_create(payment_id, cko_id=cko_id, redirect_url=redirect_url, now=now)
+    try:
+        stored = ports.store.complete_create(payment_id, cko_id=cko_id, redirect_url=redirect_url, now=now)
+    except CheckoutIdTaken as taken:
+        detail = {"cko_id": cko_id, "bound_cko_id": taken.existing.cko_id}
+        ports.store.record_anomaly(
+            payment_id, f"create:{cko_id}", kind="second_checkout_payment", detail=detail, now=now
+        )
+        metric("WebhookAnomalies")
+        logger.error("create answered with a second Checkout.com payment: the first stays bound", extra=detail)
+        stored = taken.existing
     logger.info("payment created", extra={"payment_id": payment_id, "cko_id": cko_id})
     return stored, True
+
+
+def _replay(existing: Payment, attempt: Payment, *, caller: Caller, now: int, ports: Ports) -> Payment:
+    if existing.request_hash != attempt.request_hash:
+        what = "order token" if caller.kind == "order-token" else "Idempotency-Key"
+        raise Conflict(f"this {what} was used with a different request")
+    if existing.cko_id and existing.redirect_url:
+        return existing
+    if existing.cko_id:
+        # Checkout.com accepted it (a webhook told us its id) but our create never completed
+        return _recover_redirect(existing, now=now, ports=ports)
+    if existing.stage in DEAD_STAGES:
+        raise Conflict("this payment ended before it reached Checkout.com; create a new one with a new key")
+    raise Conflict("a request with this Idempotency-Key is still in progress; retry shortly")
+
+
+def _abort(ports: Ports, payment: Payment) -> None:
+    """Remove the intent so a retry starts clean; if even that fails, the expiry timer and the sweep
+    settle it later (a lookup at Checkout by reference), so the caller still gets its 5xx."""
+    try:
+        ports.store.abort_create(payment)
+    except Exception:
+        logger.exception("could not remove a create intent: expiry will settle it", extra={"payment_id": payment.id})
+
+
+def _refusal(exc: CheckoutRejected) -> Exception:
+    """Checkout's 4xx: what the caller sent is invalid (422 naming the fields), or our side is (502)."""
+    fields = [{"field": CHECKOUT_FIELD_CODES[c], "issue": c} for c in exc.error_codes if c in CHECKOUT_FIELD_CODES]
+    if exc.status == 422 and fields:
+        return ValidationFailed("Checkout.com refused the payment's details", details=fields)
+    details = [{"field": "checkout", "issue": code} for code in exc.error_codes] or None
+    return UpstreamRejected("Checkout.com refused the payment", details=details)
 
 
 def _recover_redirect(existing: Payment, *, now: int, ports: Ports) -> Payment:
@@ -135,7 +194,7 @@ def _checkout_request(req: CreatePaymentRequest, payment_id: str, base_url: str,
             "type": "qpay",
             "description": req.description,
             "language": req.language,
-            "quantity": str(req.quantity),
+            "quantity": req.quantity,
             "national_id": req.national_id.get_secret_value(),
         },
         # built here, never taken from the client
@@ -150,55 +209,4 @@ def _checkout_request(req: CreatePaymentRequest, payment_id: str, base_url: str,
     return body
 
 
-def record_return(
-    *, payment_id: str | None, session_id: str | None, now: int, ports: Ports
-) -> tuple[Payment | None, str]:
-    """The shopper came back. Ask Checkout.com what happened (never the query string), record it, and
-    say where to send the shopper: only ever one of the configured storefront URLs."""
-    s = ports.settings
-    if not payment_id or not ids.is_payment_id(payment_id):
-        return None, _storefront(s.storefront_failure_url, {"error": "unknown_payment"})
-    payment = ports.store.get_payment(payment_id)
-    if payment is None:
-        return None, _storefront(s.storefront_failure_url, {"error": "unknown_payment"})
-    doc = _fetch_for_return(payment, session_id, ports.checkout)
-    if doc is not None:
-        payment = apply_checkout_status(ports.store, payment, doc, now=now, settings=s, source="return")
-    target = (
-        s.storefront_failure_url
-        if payment.stage in (Stage.DECLINED, Stage.CANCELED, Stage.EXPIRED)
-        else s.storefront_success_url
-    )
-    return payment, _storefront(target, {"reference": payment.reference, "payment_id": payment.id})
-
-
-def _fetch_for_return(payment: Payment, session_id: str | None, checkout: CheckoutClient) -> dict[str, Any] | None:
-    def belongs(doc: dict[str, Any]) -> bool:
-        meta = doc.get("metadata") or {}
-        return doc.get("id") == payment.cko_id or meta.get(METADATA_PAYMENT_ID) == payment.id
-
-    try:
-        if session_id and ids.CKO_SESSION_ID_RE.match(session_id):
-            try:
-                doc = checkout.get_payment(session_id)
-                if belongs(doc):
-                    return doc
-                logger.warning("session id names another payment", extra={"payment_id": payment.id})
-            except CheckoutNotFound:
-                logger.info("session id lapsed; asking by payment id", extra={"payment_id": payment.id})
-        if payment.cko_id:
-            doc = checkout.get_payment(payment.cko_id)
-            return doc if belongs(doc) else None
-    except (CheckoutUnavailable, CheckoutRejected) as exc:
-        logger.warning(
-            "could not confirm return with Checkout.com", extra={"payment_id": payment.id, "error": str(exc)}
-        )
-    return None
-
-
-def _storefront(url: str, params: dict[str, str]) -> str:
-    sep = "&" if "?" in url else "?"
-    return f"{url}{sep}{urlencode(params)}"
-
-
-__all__ = ["CHECKOUT_STATUS_EVENTS", "Ports", "create_payment", "record_return"]
+__all__ = ["Ports", "create_payment"]

@@ -21,22 +21,24 @@ Checkout does not know, a refunded total that still differs, a payment flagged f
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from qpay.adapters.checkout import CheckoutClient, CheckoutError, CheckoutNotFound
 from qpay.adapters.store import ApplyResult, PaymentStore, change_day
-from qpay.domain import ids
 from qpay.domain.records import Payment, Refund
-from qpay.domain.refunds import OPEN_REFUND_STATES
+from qpay.domain.refunds import OPEN_REFUND_STATES, match_refund
 from qpay.domain.states import CHECKOUT_STATUS_EVENTS, TRANSITIONS, Stage, next_stage
 from qpay.observability import logger
 from qpay.service.refund_notify import notify_workflow
+from qpay.service.refund_outcomes import record_refund_outcome
 from qpay.service.transitions import apply_checkout_status, retention
 from qpay.settings import Settings
 
-PAGE = 100
 DAY = 86400
+PER_PAYMENT_BUDGET_S = 30.0  # two Checkout calls at their deadline, plus the writes
+CHECKPOINT_EVERY = 100
 MAX_FINDINGS_IN_REPORT = 200
 
 
@@ -111,18 +113,15 @@ def days_between(since: int, now: int) -> list[str]:
 
 
 def changed_since(store: PaymentStore, *, since: int, now: int, max_items: int) -> tuple[list[str], bool]:
-    """Ids of payments whose last change is at or after ``since`` (deduplicated), and whether cut."""
+    """Ids of payments whose last change was on a day from ``since``'s to today's (deduplicated), the
+    newest day first (every day's changes get their first check the next morning even when the run is
+    cut), and whether the list was cut at ``max_items``."""
     seen: dict[str, None] = {}
-    for day in days_between(since, now):
-        start: dict[str, Any] | None = None
-        while True:
-            page, start = store.changed_payments(day=day, since=since, limit=PAGE, start_key=start)
-            for payment_id in page:
-                if len(seen) >= max_items:
-                    return list(seen), True
-                seen.setdefault(payment_id, None)
-            if not start:
-                break
+    for day in reversed(days_between(since, now)):
+        for payment_id in store.changed_payments(day=day, limit=max_items + 1 - len(seen)):
+            if len(seen) >= max_items:
+                return list(seen), True
+            seen.setdefault(payment_id, None)
     return list(seen), False
 
 
@@ -135,7 +134,11 @@ def run(
     payment_ids: list[str] | None = None,
     max_items: int | None = None,
     fix: bool = True,
+    time_left_s: Callable[[], float] = lambda: float("inf"),
+    checkpoint: Callable[[Report], None] | None = None,
 ) -> Report:
+    """Reconcile, within the time left: stops early (``truncated``) rather than being killed, and hands
+    the report so far to ``checkpoint`` every ``CHECKPOINT_EVERY`` payments, so a report always exists."""
     s = ports.settings
     start = since if since is not None else now - (days or s.reconcile_window_days) * DAY
     report = Report(day=change_day(now), since=start)
@@ -144,6 +147,10 @@ def run(
             ports.store, since=start, now=now, max_items=max_items or s.reconcile_max_payments
         )
     for payment_id in payment_ids:
+        if time_left_s() < PER_PAYMENT_BUDGET_S:
+            report.truncated = True
+            logger.warning("reconciliation stopped early: out of time", extra={"checked": report.checked})
+            break
         report.checked += 1
         try:
             report.findings += reconcile_payment(payment_id, now=now, ports=ports, fix=fix)
@@ -152,6 +159,8 @@ def run(
         except Exception as exc:
             logger.exception("reconciliation failed for a payment", extra={"payment_id": payment_id})
             report.findings.append(Finding(payment_id, "error", False, type(exc).__name__))
+        if checkpoint is not None and report.checked % CHECKPOINT_EVERY == 0:
+            checkpoint(report)
     return report
 
 
@@ -214,7 +223,6 @@ def _reconcile_refunds(
         return []
     assert payment.cko_id is not None
     actions = ports.checkout.get_actions(payment.cko_id)
-    ours = {r.id: r for r in refunds}
     findings: list[Finding] = []
     if not fix:
         if isinstance(cko_refunded, int) and cko_refunded != payment.refunded_amount and not in_flight:
@@ -223,31 +231,34 @@ def _reconcile_refunds(
         return findings + [Finding(payment.id, "refund_open", False, f"{r.id} {r.state.value}") for r in stale_open]
     decided = [a for a in reversed(actions) if a.get("type") == "Refund" and a.get("approved") is not None]
     for action in decided:
-        reference = action.get("reference")
-        refund = ours.get(str(reference)) if ids.is_refund_id(reference) else None
-        if refund is not None and refund.state in OPEN_REFUND_STATES and now - refund.updated_at < grace:
+        action_id, reference = str(action.get("id")), action.get("reference")
+        mine = match_refund(refunds, action_id=action_id, reference=reference if isinstance(reference, str) else None)
+        if mine is not None and mine.state in OPEN_REFUND_STATES and now - mine.updated_at < grace:
             continue  # young: its own workflow is on it
         amount = action.get("amount")
-        if not isinstance(amount, int):
-            continue
         approved = bool(action.get("approved"))
-        result = ports.store.apply_refund_outcome(
+        outcome = record_refund_outcome(
+            ports.store,
             payment.id,
-            action_id=str(action.get("id")),
-            amount=amount,
+            action_id=action_id,
+            amount=amount if isinstance(amount, int) and not isinstance(amount, bool) else None,
+            currency=None,
             approved=approved,
-            refund_id=refund.id if refund is not None else None,
+            reference=reference if isinstance(reference, str) else None,
             event_id=None,
             now=now,
             retain_until=retention(now, ports.settings),
         )
-        if result is ApplyResult.APPLIED:
+        if outcome.result is ApplyResult.APPLIED:
+            refund = outcome.refund
             what = "our refund " + refund.id if refund is not None else f"refund made elsewhere ({reference})"
-            detail = f"{what}: {action.get('id')} {'approved' if approved else 'declined'} {amount}"
+            detail = f"{what}: {action_id} {'approved' if approved else 'declined'} {amount}"
             findings.append(Finding(payment.id, "refund", True, detail))
             logger.info("reconciliation counted a refund", extra={"payment_id": payment.id, "detail": detail})
             if refund is not None and ports.stepfunctions is not None:
                 notify_workflow(ports.store, ports.stepfunctions, payment.id, refund.id)
+        elif outcome.result is ApplyResult.PARKED:
+            findings.append(Finding(payment.id, "refund_parked", False, f"{action_id}: does not add up"))
     after, refunds_after = ports.store.get_payment_with_refunds(payment.id)
     if after is not None and isinstance(cko_refunded, int) and after.refunded_amount != cko_refunded and not in_flight:
         detail = f"refunded here {after.refunded_amount}, at Checkout.com {cko_refunded}"

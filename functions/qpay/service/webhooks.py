@@ -2,7 +2,9 @@
 
 Checkout.com delivers at least once and in any order. A duplicate changes nothing, a late event never
 moves a payment backwards, and we answer 2xx only once the change is durable (an exception → 5xx →
-Checkout retries).
+Checkout retries). An event finds its payment by our id in the metadata, or — for the notifications
+Checkout sends without metadata — by Checkout's ``pay_…`` id; either way it only ever applies to the
+Checkout payment bound to ours.
 """
 
 from __future__ import annotations
@@ -14,13 +16,14 @@ from typing import Any
 
 from qpay.adapters.secrets import Keys
 from qpay.adapters.store import ApplyResult, PaymentStore
-from qpay.domain import ids
 from qpay.domain.errors import Unauthorized, ValidationFailed
 from qpay.domain.events import MalformedEvent, WebhookEvent, parse_event
+from qpay.domain.refunds import RefundState, match_refund
 from qpay.domain.signature import verify
 from qpay.domain.states import PAYMENT_EVENT_TYPES, QPAY_EVENT_TYPES
 from qpay.observability import logger
 from qpay.service.refund_notify import notify_workflow
+from qpay.service.refund_outcomes import record_refund_outcome
 from qpay.service.transitions import apply_event, retention
 from qpay.settings import Settings
 
@@ -34,6 +37,7 @@ class WebhookPorts:
 
 
 def authenticate(body: bytes, *, signature: str | None, authorization: str | None, keys: Keys) -> None:
+    keys.require("webhook_signing_keys", "webhook_authorization")
     if keys.webhook_authorization is not None and not hmac.compare_digest(
         (authorization or "").encode(), keys.webhook_authorization.encode()
     ):
@@ -42,39 +46,40 @@ def authenticate(body: bytes, *, signature: str | None, authorization: str | Non
         raise Unauthorized("Cko-Signature does not match the body")
 
 
-def handle(body: bytes, *, signature: str | None, authorization: str | None, now: int, ports: WebhookPorts) -> str:
-    authenticate(body, signature=signature, authorization=authorization, keys=ports.keys)
+def read_event(body: bytes) -> WebhookEvent:
     try:
-        event = parse_event(json.loads(body))
+        return parse_event(json.loads(body))
+    except RecursionError:
+        raise ValidationFailed(
+            "not a Checkout.com notification: nested too deeply", details=[{"field": "body", "issue": "too deep"}]
+        ) from None
     except (ValueError, MalformedEvent) as exc:
         raise ValidationFailed(
             f"not a Checkout.com notification: {exc}", details=[{"field": "body", "issue": str(exc)}]
         ) from None
+
+
+def handle(body: bytes, *, signature: str | None, authorization: str | None, now: int, ports: WebhookPorts) -> str:
+    authenticate(body, signature=signature, authorization=authorization, keys=ports.keys)
+    event = read_event(body)
+    log = {"event_type": event.type, "event_id": event.event_id, "cko_id": event.cko_payment_id}
     created = event.created_epoch()
     if created is not None and now - created > (ports.settings.event_retention_days - 1) * 86400:
         # older than the de-duplication window (Checkout retries for ~30 h): a replay, never applied
-        logger.warning(
-            "webhook older than the de-duplication window: acknowledged, not applied",
-            extra={"event_type": event.type, "event_id": event.event_id},
-        )
+        logger.warning("webhook older than the de-duplication window: acknowledged, not applied", extra=log)
         return "too_old"
     if event.type not in QPAY_EVENT_TYPES:
-        logger.info(
-            "webhook type not handled: acknowledged",
-            extra={"event_type": event.type, "event_id": event.event_id},
-        )
+        logger.info("webhook type not handled: acknowledged", extra=log)
         return "ignored"
-    if event.payment_id is None:
-        logger.warning(
-            "webhook for a payment not created here: acknowledged",
-            extra={"event_type": event.type, "cko_id": event.cko_payment_id},
-        )
+    payment_id = event.payment_id or ports.store.find_by_cko_id(event.cko_payment_id)
+    if payment_id is None:
+        logger.warning("webhook for a payment not created here: acknowledged", extra=log)
         return "unknown_payment"
-    logger.append_keys(payment_id=event.payment_id)
+    logger.append_keys(payment_id=payment_id)
     if event.type in PAYMENT_EVENT_TYPES:
-        result, _ = apply_event(
+        done = apply_event(
             ports.store,
-            event.payment_id,
+            payment_id,
             event_id=event.event_id,
             event_type=event.type,
             cko_id=event.cko_payment_id,
@@ -82,34 +87,50 @@ def handle(body: bytes, *, signature: str | None, authorization: str | None, now
             now=now,
             settings=ports.settings,
         )
-        return result.value
-    return _refund_event(event, now=now, ports=ports)
+        return done.result.value
+    return _refund_event(event, payment_id, now=now, ports=ports)
 
 
-def _refund_event(event: WebhookEvent, *, now: int, ports: WebhookPorts) -> str:
-    assert event.payment_id is not None
-    refund_id = event.reference if ids.is_refund_id(event.reference) else None
+def _refund_event(event: WebhookEvent, payment_id: str, *, now: int, ports: WebhookPorts) -> str:
     if event.type == "payment_refund_pending":
-        if refund_id:
-            ports.store.mark_refund_pending(event.payment_id, refund_id, action_id=event.action_id, now=now)
-        return "recorded"
-    if not event.action_id or event.amount is None:
+        # Checkout accepted a refund (our 202 usually said so already). It carries no reference: only a
+        # refund we already know by this action id can be matched; anything else waits for its outcome.
+        _, refunds = ports.store.get_payment_with_refunds(payment_id)
+        refund = match_refund(refunds, action_id=event.action_id, reference=event.reference)
+        if refund is not None:
+            ports.store.mark_refund_pending(payment_id, refund.id, action_id=event.action_id, now=now)
+            return "recorded"
+        return "ignored"
+    if not event.action_id:
         raise ValidationFailed(
-            "refund notification without action_id or amount",
-            details=[{"field": "data.action_id", "issue": "required"}],
+            "refund notification without action_id", details=[{"field": "data.action_id", "issue": "required"}]
         )
-    result = ports.store.apply_refund_outcome(
-        event.payment_id,
+    outcome = record_refund_outcome(
+        ports.store,
+        payment_id,
         action_id=event.action_id,
         amount=event.amount,
+        currency=event.currency,
         approved=event.type == "payment_refunded",
-        refund_id=refund_id,
+        reference=event.reference,
         event_id=event.event_id,
         now=now,
         retain_until=retention(now, ports.settings),
     )
-    logger.info("refund outcome", extra={"event_type": event.type, "refund_id": refund_id, "result": result.value})
-    if refund_id and result in (ApplyResult.APPLIED, ApplyResult.DUPLICATE, ApplyResult.STALE):
+    refund_id = outcome.refund.id if outcome.refund is not None else None
+    logger.info(
+        "refund outcome", extra={"event_type": event.type, "refund_id": refund_id, "result": outcome.result.value}
+    )
+    if refund_id and outcome.result in (ApplyResult.APPLIED, ApplyResult.DUPLICATE):
         # also on a duplicate: the first delivery may have died between the write and the notify
-        notify_workflow(ports.store, ports.stepfunctions, event.payment_id, refund_id)
-    return result.value
+        state = RefundState.REFUNDED if event.type == "payment_refunded" else RefundState.DECLINED
+        notify_workflow(
+            ports.store,
+            ports.stepfunctions,
+            payment_id,
+            refund_id,
+            known=outcome.refund if outcome.result is ApplyResult.APPLIED else None,
+            state=state,
+            action_id=event.action_id,
+        )
+    return outcome.result.value

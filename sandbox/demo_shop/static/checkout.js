@@ -63,6 +63,10 @@
         });
       })
       .then(function (r) {
+        if (r.ok && r.doc && r.doc.client_secret) {
+          // the result page reads this payment with it (and nothing else can)
+          try { sessionStorage.setItem("qpay:" + r.doc.id, r.doc.client_secret); } catch (e) { /* private mode */ }
+        }
         if (r.ok && r.doc && r.doc.redirect_url) {
           progress.textContent = "Redirecting to QPay…";
           window.location.assign(r.doc.redirect_url);

@@ -104,8 +104,12 @@
 
   function poll() {
     timer = null;
+    var headers = { "Accept": "application/json" };
+    var secret = null;
+    try { secret = sessionStorage.getItem("qpay:" + paymentId); } catch (e) { secret = null; }
+    if (secret) headers["X-Client-Secret"] = secret;
     fetchWithTimeout(apiUrl + "/payments/" + encodeURIComponent(paymentId), {
-      headers: { "Accept": "application/json" },
+      headers: headers,
       cache: "no-store"
     }, 5000)
       .then(function (response) {

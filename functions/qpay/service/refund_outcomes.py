@@ -1,0 +1,131 @@
+"""One refund outcome from Checkout.com, counted once, whoever heard it (webhook, workflow, reconciliation).
+
+"Is this refund ours?" is decided from the payment's stored refunds (by Checkout's action id first, then
+by the reference we sent), and the write is conditioned on that decision still holding: if the refund
+closed meanwhile the write fails and the decision is taken again. Money that does not add up (another
+currency, more than was captured or reserved, a payment that is not captured) is parked as an anomaly
+for reconciliation and a human, never counted. An action first counted as made elsewhere is repaired
+when a later, better identification shows it was our open refund.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from qpay.adapters.store import ApplyResult, PaymentStore
+from qpay.adapters.store.refunds import REFUND_NOT_OPEN
+from qpay.domain.errors import NotYet
+from qpay.domain.money import is_valid_amount
+from qpay.domain.records import Refund
+from qpay.domain.refunds import OPEN_REFUND_STATES, RefundState, match_refund, outcome_problem
+from qpay.domain.states import OPEN_STAGES
+from qpay.observability import logger, metric
+
+DECISION_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What was recorded, and for which of our refunds (None: one made elsewhere, or nothing)."""
+
+    result: ApplyResult
+    refund: Refund | None = None
+
+
+def record_refund_outcome(
+    store: PaymentStore,
+    payment_id: str,
+    *,
+    action_id: str,
+    amount: int | None,
+    currency: str | None,
+    approved: bool,
+    reference: str | None,
+    event_id: str | None,
+    now: int,
+    retain_until: int,
+) -> Outcome:
+    for _ in range(DECISION_ATTEMPTS):
+        payment, refunds = store.get_payment_with_refunds(payment_id)
+        if payment is None:
+            return Outcome(ApplyResult.UNKNOWN)
+        if payment.stage in OPEN_STAGES and is_valid_amount(amount) and currency in (None, payment.currency):
+            # delivered before the capture it follows (Checkout does not order webhooks): not an anomaly,
+            # just early; a non-2xx makes Checkout deliver it again later, after the capture
+            raise NotYet("refund outcome for a payment whose capture is not recorded yet; retry later")
+        refund = match_refund(refunds, action_id=action_id, reference=reference)
+        is_open = refund is not None and refund.state in OPEN_REFUND_STATES
+        closed_failed = refund is not None and refund.state is RefundState.FAILED
+        problem = outcome_problem(
+            stage=payment.stage,
+            currency=payment.currency,
+            refundable=payment.refundable_amount,
+            reserved=refund.amount if is_open and refund is not None else None,
+            amount=amount,
+            event_currency=currency,
+            approved=approved,
+        )
+        if problem is not None:
+            return _park(store, payment_id, action_id, problem, amount, currency, approved, event_id, now)
+        assert amount is not None
+        result = store.count_refund_outcome(
+            payment_id,
+            action_id=action_id,
+            amount=amount,
+            approved=approved,
+            refund=refund if (is_open or closed_failed) else None,
+            reserved=is_open,
+            event_id=event_id,
+            now=now,
+            retain_until=retain_until,
+        )
+        if result == REFUND_NOT_OPEN:
+            continue  # the refund moved on since we read it: decide again
+        if result is ApplyResult.PARKED:
+            return _park(
+                store, payment_id, action_id, "over the refundable balance", amount, currency, approved, event_id, now
+            )
+        if result is ApplyResult.DUPLICATE and refund is not None and is_open:
+            _repair(store, payment_id, action_id=action_id, amount=amount, approved=approved, refund=refund, now=now)
+        assert isinstance(result, ApplyResult)
+        return Outcome(result, refund if refund is not None and (is_open or closed_failed) else None)
+    raise RuntimeError(f"refund outcome {action_id} kept racing with its refund's state")
+
+
+def _repair(
+    store: PaymentStore, payment_id: str, *, action_id: str, amount: int, approved: bool, refund: Refund, now: int
+) -> None:
+    """The action was counted before; if it was counted as made elsewhere, it was our open refund."""
+    action = store.get_action(payment_id, action_id)
+    if action is None or action.get("reserved") is not False:
+        return
+    if store.repair_action(payment_id, action_id=action_id, approved=approved, amount=amount, refund=refund, now=now):
+        logger.warning(
+            "refund outcome first counted as made elsewhere was ours: repaired",
+            extra={"payment_id": payment_id, "refund_id": refund.id, "action_id": action_id},
+        )
+
+
+def _park(
+    store: PaymentStore,
+    payment_id: str,
+    action_id: str,
+    problem: str,
+    amount: int | None,
+    currency: str | None,
+    approved: bool,
+    event_id: str | None,
+    now: int,
+) -> Outcome:
+    detail = {
+        "action_id": action_id,
+        "problem": problem,
+        "amount": amount if isinstance(amount, int) and abs(amount) < 2**63 else str(amount)[:40],
+        "currency": currency,
+        "approved": approved,
+        "event_id": event_id,
+    }
+    if store.record_anomaly(payment_id, f"action:{action_id}", kind="refund_outcome", detail=detail, now=now):
+        metric("WebhookAnomalies")
+        logger.error("refund outcome does not add up: parked, not counted", extra={"payment_id": payment_id, **detail})
+    return Outcome(ApplyResult.PARKED)
