@@ -95,8 +95,9 @@ def main() -> None:  # noqa: PLR0915 - one flat script
         with_cost = not args.only
         total = measure.child_count(scenarios, args.runs, args.rounds) + (len(COST_SCENARIOS) if with_cost else 0)
         progress = Progress(total)
-        setup = measure.Setup(product.path, peer.path, pki, env_for, botocore_config, args.runs, args.warm,
-                              args.rounds, progress.step)  # fmt: skip
+        timeouts = {name: f.timeout * 1000 for name, f in functions.items()}
+        setup = measure.Setup(product.path, peer.path, pki, env_for, timeouts, botocore_config, args.runs,
+                              args.warm, args.rounds, progress.step)  # fmt: skip
         print(f"measuring {len(scenarios)} functions: {total} processes "
               f"({args.runs} cold runs per column, {args.warm} warm invocations per column) …", flush=True)  # fmt: skip
         results: list[Result] = []

@@ -9,7 +9,7 @@ and nothing measured is imported before it: the first statement reads the clock.
   after it, so the parent knows exactly which requests one warm invocation makes) with its log lines
   captured; the floors replay that.
 - ``warm``: several columns (handler, floor, physical floor; or the peer) in this one process, warmed
-  up, then timed in interleaved blocks: thread CPU time per invocation.
+  up, then timed in interleaved blocks: process CPU time per invocation (the product may use threads).
 
 No patch of the product: the AWS clients and the Checkout.com client talk HTTPS to the bench's stub.
 """
@@ -29,23 +29,28 @@ from typing import Any  # noqa: E402
 
 
 class Context:
-    function_name = "bench"
+    """Lambda's context object; the remaining time is the function's whole timeout (template.yaml)."""
+
     function_version = "$LATEST"
-    invoked_function_arn = "arn:aws:lambda:me-central-1:123456789012:function:bench"
-    memory_limit_in_mb = 512
     aws_request_id = "00000000-0000-0000-0000-000000000000"
-    log_group_name = "/aws/lambda/bench"
     log_stream_name = "bench"
 
+    def __init__(self, timeout_ms: int = 10_000) -> None:
+        self.function_name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "bench")
+        self.invoked_function_arn = f"arn:aws:lambda:me-central-1:123456789012:function:{self.function_name}"
+        self.memory_limit_in_mb = int(os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512"))
+        self.log_group_name = f"/aws/lambda/{self.function_name}"
+        self.timeout_ms = timeout_ms
+
     def get_remaining_time_in_millis(self) -> int:
-        return 10_000
+        return self.timeout_ms
 
 
 def _invoker(role: str, spec: dict[str, Any]) -> Callable[[Any], Any]:
     if role in ("handler", "peer"):
         module_name, _, attr = spec["handlers"][role].rpartition(".")
         handler = getattr(importlib.import_module(module_name), attr)
-        context = Context()
+        context = Context(int(spec.get("timeout_ms", 10_000)))
         return lambda event: handler(event, context)
     import qpay_bench_floor  # copied into the artefact by the bench (floorwork.py)
 
@@ -120,9 +125,9 @@ def warm(spec: dict[str, Any]) -> dict[str, Any]:
             times = []
             for _ in range(block):
                 payload = json.loads(event)
-                t = time.thread_time_ns()
+                t = time.process_time_ns()
                 invoke(payload)
-                times.append((time.thread_time_ns() - t) / 1000)
+                times.append((time.process_time_ns() - t) / 1000)
             samples[role].append(times)
     return {"samples_us": samples}
 

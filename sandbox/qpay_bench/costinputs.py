@@ -194,7 +194,9 @@ def fixed_costs(template: Template, results: list[Result]) -> Fixed:
 
     names: set[str] = set()
     for source in (template.root / "functions").rglob("*.py"):
-        names |= set(re.findall(r"(?:add_metric|single_metric)\(\s*name=\"([A-Za-z0-9]+)\"", source.read_text()))
+        text = source.read_text()
+        names |= set(re.findall(r"(?:add_metric|single_metric)\(\s*name=\"([A-Za-z0-9]+)\"", text))
+        names |= set(re.findall(r"\bmetric\(\s*\"([A-Za-z0-9]+)\"", text))
     secrets = len(template.of_type("AWS::SecretsManager::Secret"))
     by_function = {r.scenario.function: r for r in results}
     runs, usd = 0, 0.0

@@ -46,6 +46,7 @@ class Setup:
     peer_dir: Path
     pki: TestPki
     env_for: Callable[[str, str, bool], dict[str, str]]  # (function, stub url, trace sampled) -> env
+    timeouts: dict[str, int]  # function -> its timeout in template.yaml (ms): the context's remaining time
     botocore_config: dict[str, Any]
     runs: int
     warm_n: int
@@ -82,7 +83,7 @@ class Result:
     cold_ratio: Stats  # handler / floor, paired
     cold_physical_ratio: Stats  # handler / physical floor
     cold_peer_factor: Stats | None  # peer / handler
-    warm: dict[str, Stats]  # role -> thread CPU µs
+    warm: dict[str, Stats]  # role -> process CPU µs
     warm_ratio: Stats
     warm_physical_ratio: Stats
     warm_peer_factor: Stats | None
@@ -141,7 +142,9 @@ class _Runner:
 
     def spec(self, kind: str, role: str, floor: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
         handlers = {"handler": self.handler, "peer": f"{self.scenario.peer}.handler"}
-        return {"kind": kind, "role": role, "event": self.event, "handlers": handlers, "floor": floor, **extra}
+        timeout_ms = self.setup.timeouts.get(self.scenario.function, 10_000)
+        return {"kind": kind, "role": role, "event": self.event, "handlers": handlers, "floor": floor,
+                "timeout_ms": timeout_ms, **extra}  # fmt: skip
 
     def run(
         self, spec: dict[str, Any], *, sampled: bool, capture: bool = False, importtime: bool = False

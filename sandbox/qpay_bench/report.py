@@ -59,7 +59,7 @@ def cold_table(results: list[Result]) -> list[str]:
 
 def warm_table(results: list[Result]) -> list[str]:
     lines = [
-        f"WARM — thread CPU µs per invocation (real HTTPS to the stub), median [IQR]; target ≤ {WARM_TARGET}x floor, "
+        f"WARM — process CPU µs per invocation (real HTTPS to the stub), median [IQR]; target ≤ {WARM_TARGET}x floor, "
         f"peer ≥ {PEER_FACTOR}x ours",
         f"{'route':30} {'handler':>17} {'floor':>17} {'ratio':>17} {'result':6} {'physical':>13} "
         f"{'peer':>17} {'peer/ours':>14}",

@@ -95,7 +95,8 @@ class World:
             return {"Item": got} if got else {}
         if operation == "Query":
             if params.get("IndexName"):
-                return {"Items": self.index_items, "Count": len(self.index_items), "ScannedCount": 1}
+                found = [i for i in self.index_items if _in_partition(i, params)]
+                return {"Items": found, "Count": len(found), "ScannedCount": len(found)}
             values: dict[str, Any] = params.get("ExpressionAttributeValues", {})
             first: dict[str, Any] = next(iter(values.values()), {})
             pk = first.get("S")
@@ -106,6 +107,16 @@ class World:
             item = self.items.get(_key(key)) or {**(self.template or {}), **key}
             return {"Attributes": item}
         return {}
+
+
+def _in_partition(item: Item, params: dict[str, Any]) -> bool:
+    """Does ``item`` carry the partition key value the query names (``name = :value``, first term)?
+    A query of shard 7 of a sharded index must not find the item that lives in shard 3."""
+    m = re.match(r"\s*(#?\w+)\s*=\s*(:\w+)", str(params.get("KeyConditionExpression", "")))
+    if not m:
+        return True
+    name = params.get("ExpressionAttributeNames", {}).get(m.group(1), m.group(1))
+    return bool(item.get(name) == params.get("ExpressionAttributeValues", {}).get(m.group(2)))
 
 
 def _key(key: dict[str, Any]) -> tuple[str, str]:
