@@ -136,11 +136,14 @@ def mix(paths: dict[str, PathUse], a: Assumptions) -> list[tuple[PathUse, float]
     """Invocations of each path per payment (the life of one payment)."""
     webhooks = a.webhooks_per_payment + (1.0 if a.subscribe_all_events else 0.0)  # + payment_pending
     refund_webhooks = a.refund_webhooks + (1.0 if a.subscribe_all_events else 0.0)  # + refund_pending
+    # the webhooks: payment_capture_pending then payment_captured (each path measured on its own)
+    webhook_share = 1.0 if "webhook-pending" not in paths else 1.0 / max(1.0, webhooks)
     wanted = [
         ("create", 1.0),
         ("return", a.returns_per_payment),
         ("get", a.status_gets_per_payment),
-        ("webhook", webhooks * (1 + a.webhook_redeliveries)),
+        ("webhook", webhooks * webhook_share * (1 + a.webhook_redeliveries)),
+        ("webhook-pending", (webhooks - 1) * (1 + a.webhook_redeliveries)),
         ("expiry", 1.0),  # every payment's timer is removed by TTL once
         ("reconcile", a.reconcile_checks_per_payment),
         ("refund", a.refund_share),

@@ -4,8 +4,8 @@ Which measurement feeds which path of a payment's life:
 
 | path | requests from |
 | --- | --- |
-| create, get, webhook, refund, refund-task, outbox | the timed scenario's warm invocation |
-| return, expiry, reconcile (the payment already captured: the usual case), refund-webhook, refund-await | a cost-only cold run (secret fetch excluded) |
+| create, get, webhook (captured), refund, refund-task, outbox | the timed scenario's warm invocation |
+| webhook-pending, return, expiry, reconcile (the payment already captured: the usual case), refund-webhook, refund-await | a cost-only cold run (secret fetch excluded) |
 
 The DynamoDB figures come from replaying those requests into moto (:mod:`qpay_bench.capacity`); the
 stream records they produce go through the template's ``FilterCriteria`` and, for the outbox, through
@@ -33,6 +33,7 @@ PATHS = {
     "get": ("GetPaymentFunction", "get", "captured"),
     "return": ("PaymentReturnFunction", "success", "captured"),  # the webhooks usually came first
     "webhook": ("WebhookFunction", "payment_captured", "open"),
+    "webhook-pending": ("WebhookFunction", "payment_capture_pending", "open"),
     "refund": ("RefundRequestFunction", "partial", "captured"),
     "refund-task": ("RefundTaskFunction", "request", "captured"),
     "outbox": ("OutboxFunction", "payment-captured", "captured"),

@@ -77,6 +77,7 @@ SCENARIOS = [
 #: not timed: run once each so the cost model sees the requests of the paths a payment's life adds
 COST_SCENARIOS = [
     Scenario("PaymentReturnFunction", "success", "captured", 303, "return (payment already captured)"),
+    Scenario("WebhookFunction", "payment_capture_pending", "open", 200, "webhook: capture pending"),
     Scenario("WebhookFunction", "payment_refunded", "captured", 200, "webhook: refund outcome"),
     Scenario("ExpiryFunction", "ttl-removal", "captured", None, "stream: TTL removal (payment final)"),
     Scenario("RefundTaskFunction", "await", "captured", None, "refund task: await"),
