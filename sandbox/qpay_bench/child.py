@@ -1,10 +1,17 @@
-"""Cold-start child: one fresh interpreter, one handler (or its floor), one first event.
+"""A measured process: one fresh interpreter on the packaged artefact (``python -S -P child.py spec out``).
 
-Run as ``python -S -P child.py spec.json result.json`` with only the build directory on PYTHONPATH.
-Standard library only until the clock starts, and nothing of ours is imported before it: the first
-statement reads the clock, then the handler module is imported and serves its first event. The AWS
-clients are the product's own, pointed at a loopback stub (AWS_ENDPOINT_URL); Checkout.com goes through
-an httpx ``MockTransport`` swapped into the client the product's factory built (the only patch).
+Only the artefact is on the path (no venv site-packages). Standard library only until the clock starts,
+and nothing measured is imported before it: the first statement reads the clock.
+
+- ``cold``: import the handler (or the floor) and serve the first event; wall and CPU time from the
+  first statement.
+- ``calibrate``: warm a handler up, then serve one marked invocation (the stub logs a mark before and
+  after it, so the parent knows exactly which requests one warm invocation makes) with its log lines
+  captured; the floors replay that.
+- ``warm``: several columns (handler, floor, physical floor; or the peer) in this one process, warmed
+  up, then timed in interleaved blocks: process CPU time per invocation (the product may use threads).
+
+No patch of the product: the AWS clients and the Checkout.com client talk HTTPS to the bench's stub.
 """
 # ruff: noqa: PLC0415 - imports inside the timed functions are the point of this file
 
@@ -15,105 +22,121 @@ C0 = time.process_time()
 
 import importlib  # noqa: E402
 import json  # noqa: E402
-import re  # noqa: E402
+import os  # noqa: E402
 import sys  # noqa: E402
+from collections.abc import Callable  # noqa: E402
 from typing import Any  # noqa: E402
 
 
 class Context:
-    function_name = "bench"
+    """Lambda's context object; the remaining time is the function's whole timeout (template.yaml)."""
+
     function_version = "$LATEST"
-    invoked_function_arn = "arn:aws:lambda:me-central-1:123456789012:function:bench"
-    memory_limit_in_mb = 512
     aws_request_id = "00000000-0000-0000-0000-000000000000"
-    log_group_name = "/aws/lambda/bench"
     log_stream_name = "bench"
 
+    def __init__(self, timeout_ms: int = 10_000) -> None:
+        self.function_name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "bench")
+        self.invoked_function_arn = f"arn:aws:lambda:me-central-1:123456789012:function:{self.function_name}"
+        self.memory_limit_in_mb = int(os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512"))
+        self.log_group_name = f"/aws/lambda/{self.function_name}"
+        self.timeout_ms = timeout_ms
+
     def get_remaining_time_in_millis(self) -> int:
-        return 10_000
+        return self.timeout_ms
 
 
-def _checkout_answer(routes: list[list[Any]], method: str, path: str) -> tuple[int, Any]:
-    for want_method, pattern, status, body in routes:
-        if want_method == method and re.fullmatch(pattern, path):
-            return int(status), body
-    return 404, {"error_type": "not_found"}
+def _invoker(role: str, spec: dict[str, Any]) -> Callable[[Any], Any]:
+    if role in ("handler", "peer"):
+        module_name, _, attr = spec["handlers"][role].rpartition(".")
+        handler = getattr(importlib.import_module(module_name), attr)
+        context = Context(int(spec.get("timeout_ms", 10_000)))
+        return lambda event: handler(event, context)
+    import qpay_bench_floor  # copied into the artefact by the bench (floorwork.py)
+
+    floor = qpay_bench_floor.make(role, spec["floor"])
+    run: Callable[[Any], Any] = floor.run
+    return run
 
 
-def _patch_checkout(routes: list[list[Any]], seen: list[str]) -> None:
-    deps: Any = sys.modules["qpay.deps"]
-    factory = deps.checkout
-
-    def checkout() -> Any:
-        client = factory()  # the product's own factory (settings, secret, timeouts, TLS transport)
-        if not getattr(client, "_bench_stubbed", False):
-            import httpx  # already imported by the product's client module
-
-            def answer(request: Any) -> Any:
-                seen.append(f"{request.method} {request.url.path}")
-                status, body = _checkout_answer(routes, request.method, request.url.path)
-                return httpx.Response(status, json=body)
-
-            client._http._transport = httpx.MockTransport(answer)
-            client._bench_stubbed = True
-        return client
-
-    deps.checkout = checkout
-
-
-def run_handler(spec: dict[str, Any]) -> dict[str, Any]:
-    module = importlib.import_module(spec["module"])
+def cold(spec: dict[str, Any]) -> dict[str, Any]:
+    invoke = _invoker(spec["role"], spec)
     t_import = time.perf_counter()
-    seen: list[str] = []
-    if spec.get("checkout") is not None:
-        _patch_checkout(spec["checkout"], seen)
-    response = module.handler(spec["event"], Context())
-    return {"import_s": t_import - T0, "response": response, "checkout": seen}
+    response = invoke(json.loads(spec["event"]))
+    return {"import_s": t_import - T0, "response": response}
 
 
-def run_floor(spec: dict[str, Any]) -> dict[str, Any]:
-    """The same work with the standard library and a bare botocore client: the floor."""
-    import hashlib
-    import hmac
+def _mark(label: str) -> None:
+    import http.client
     import ssl
+    from urllib.parse import urlsplit
 
-    import botocore.session
-    from botocore import xform_name
-    from botocore.config import Config
+    url = urlsplit(os.environ["AWS_ENDPOINT_URL"])
+    conn = http.client.HTTPSConnection(url.hostname or "", url.port, context=ssl.create_default_context())
+    conn.request("GET", f"/__bench/mark/{label}")
+    conn.getresponse().read()
+    conn.close()
 
-    t_import = time.perf_counter()
-    session = botocore.session.get_session()
-    config = Config(connect_timeout=1, read_timeout=3, retries={"mode": "standard", "total_max_attempts": 3})
-    clients: dict[str, Any] = {}
-    out = sys.stdout
+
+def _capture(fn: Callable[[], Any]) -> tuple[Any, list[str]]:
+    """Run ``fn`` with file descriptor 1 sent to a temporary file; return its result and the lines."""
+    import tempfile
+
+    sys.stdout.flush()
+    with tempfile.TemporaryFile() as tmp:
+        saved = os.dup(1)
+        os.dup2(tmp.fileno(), 1)
+        try:
+            result = fn()
+            sys.stdout.flush()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+        tmp.seek(0)
+        return result, tmp.read().decode(errors="replace").splitlines()
+
+
+def calibrate(spec: dict[str, Any]) -> dict[str, Any]:
+    role = spec["role"]
+    invoke = _invoker(role, spec)
     event = spec["event"]
-    body = event.get("body") if isinstance(event, dict) else None
-    doc = json.loads(body) if body else event
-    secret: dict[str, Any] = {}
-    for service, operation, params in spec["calls"]:
-        if service == "checkout":
-            if "tls" not in clients:
-                clients["tls"] = ssl.create_default_context()
-            json.loads(json.dumps(params))
-        else:
-            client = clients.get(service)
-            if client is None:
-                client = clients[service] = session.create_client(service, config=config)
-            answer = getattr(client, xform_name(operation))(**params)
-            if operation == "GetSecretValue":
-                secret = json.loads(answer["SecretString"])
-                if spec.get("signature"):
-                    for key in secret.get("webhook_signing_keys", []):
-                        hmac.compare_digest(hmac.new(key.encode(), str(body).encode(), hashlib.sha256).hexdigest(), "0")
-        out.write(json.dumps({"level": "INFO", "message": operation, "service": "qpay"}) + "\n")
-    response = {"statusCode": 200, "body": json.dumps({"ok": True, "doc": len(str(doc))})}
-    return {"import_s": t_import - T0, "response": response, "checkout": []}
+    for _ in range(int(spec.get("warmup", 3))):
+        _capture(lambda: invoke(json.loads(event)))
+    _mark(f"{role}-start")
+    response, lines = _capture(lambda: invoke(json.loads(event)))
+    _mark(f"{role}-end")
+    return {"response": response, "log_lines": lines}
+
+
+def warm(spec: dict[str, Any]) -> dict[str, Any]:
+    roles: list[str] = spec["roles"]
+    event = spec["event"]
+    invokers = {role: _invoker(role, spec) for role in roles}
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 1)  # the JSON log lines still get formatted and written, to nowhere
+    for role in roles:
+        for _ in range(int(spec.get("warmup", 20))):
+            invokers[role](json.loads(event))
+    block = int(spec.get("block", 10))
+    samples: dict[str, list[list[float]]] = {role: [] for role in roles}
+    for _ in range(max(1, int(spec["n"]) // block)):
+        for role in roles:  # interleaved: drift in the machine's speed hits every column alike
+            invoke = invokers[role]
+            times = []
+            for _ in range(block):
+                payload = json.loads(event)
+                t = time.process_time_ns()
+                invoke(payload)
+                times.append((time.process_time_ns() - t) / 1000)
+            samples[role].append(times)
+    return {"samples_us": samples}
 
 
 def main() -> None:
     with open(sys.argv[1], encoding="utf-8") as f:
         spec = json.load(f)
-    result = run_floor(spec) if spec["mode"] == "floor" else run_handler(spec)
+    kind = spec["kind"]
+    result = cold(spec) if kind == "cold" else calibrate(spec) if kind == "calibrate" else warm(spec)
     result["total_s"] = time.perf_counter() - T0
     result["cpu_s"] = time.process_time() - C0
     with open(sys.argv[2], "w", encoding="utf-8") as f:

@@ -1,72 +1,120 @@
-"""US dollars per 1,000 payments on AWS list prices, fed by the bench's counted requests.
+"""US dollars per 1,000 payments on AWS list prices, from what the bench measured.
+
+Measured inputs (per invocation of each path, by ``make bench``): the requests the handler sent and
+what DynamoDB bills for them (:mod:`qpay_bench.capacity`: item sizes, transactions, GSI writes, stream
+records), the order events the outbox derives from those stream records (the product's own
+``derive``), Checkout.com and AWS round trips, CPU time, log bytes, cold-start time.
+
+Assumptions (printed with the result, varied in the sensitivity table): traffic, refund share, webhook
+deliveries per payment, status polls, latencies, cold-start share, tracing behaviour.
 
 PRICES: us-east-1 list prices as published in 2025 (Lambda arm64, HTTP API first tier, DynamoDB
 on-demand after the November 2024 cut, Step Functions Standard, CloudWatch Logs standard ingestion,
-X-Ray traces recorded). Free tiers are ignored. Other regions (me-central-1) are somewhat dearer.
-Checkout.com's fees are not included.
+X-Ray traces recorded, EventBridge custom events, Secrets Manager API calls). Free tiers are ignored.
+me-central-1 is somewhat dearer. Checkout.com's fees are not included.
+
+X-Ray: Lambda samples every invocation that arrives without an upstream trace header itself, at a fixed
+rate — the first request each second and 5 % of the rest — and AWS documents that this rate cannot be
+configured; HTTP APIs do not support X-Ray, so no upstream header arrives. A sampling rule
+(``AWS::XRay::SamplingRule`` in template.yaml) governs the services that apply rules: here the refund
+state machine (Step Functions) and the RefundTask invocations it starts. The model follows that; the
+sensitivity table shows what the rule would save if Lambda applied it, and what ``Tracing: PassThrough``
+on the API and stream functions would save.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 PRICES = {
-    "lambda_gb_s": 0.0000133334,  # arm64, per GB-second
+    "lambda_gb_s": 0.0000133334,  # arm64, per GB-second (INIT billed too since August 2025)
     "lambda_request": 0.20 / 1e6,
-    "http_api_request": 1.00 / 1e6,
+    "http_api_request": 1.00 / 1e6,  # first 300 million a month, per 512 KB
     "ddb_wru": 0.625 / 1e6,  # on-demand write request unit
     "ddb_rru": 0.125 / 1e6,  # on-demand read request unit
+    "ddb_storage_gb_month": 0.25,
+    "ddb_pitr_gb_month": 0.20,
     "sfn_transition": 0.025 / 1000,  # Standard workflows
-    "logs_gb": 0.50,  # ingestion
+    "logs_gb": 0.50,  # CloudWatch Logs standard ingestion
     "xray_trace": 5.00 / 1e6,  # traces recorded
+    "events_put": 1.00 / 1e6,  # EventBridge custom events (per 64 KB chunk)
+    "events_archive_gb": 0.10,  # events archived (processing)
     "secrets_call": 0.05 / 10_000,
+    "secret_month": 0.40,
+    "alarm_month": 0.10,
+    "metric_month": 0.30,
 }
+FULL_VCPU_MB = 1769  # Lambda gives one full vCPU at 1,769 MB; CPU scales with memory below that
+SECONDS_PER_DAY = 86400
 
 
 @dataclass(frozen=True)
-class Path:
-    """One kind of invocation, as the bench counted it (per invocation)."""
+class PathUse:
+    """One kind of invocation as the bench measured it (per invocation)."""
 
     name: str
     function: str
-    per_payment: float  # how many of these one payment causes (before refund share)
-    cpu_ms: float = 1.0
+    cpu_ms: float  # warm CPU on this machine (one core)
+    init_ms: float  # cold start (import + first event) on this machine
+    wru: float = 0.0  # table write request units (transactions and item sizes included)
+    rru: float = 0.0
+    index_wru: float = 0.0  # GSI writes
     ddb_calls: int = 0
     checkout_calls: int = 0
-    sfn_calls: int = 0
-    wru: float = 0.0
-    rru: float = 0.0
-    api: bool = True
-    refund: bool = False  # scales with refund share instead
-    log_bytes: float = -1.0  # our JSON log lines per invocation, measured by the warm run (-1: assume)
+    aws_calls: int = 0  # Step Functions, EventBridge (latency only; priced separately)
+    sfn_starts: int = 0
+    order_events: float = 0.0  # order events the outbox derives from this path's stream records
+    event_bytes: float = 0.0  # their size (EventBridge archive)
+    outbox_records: int = 0  # stream records passing the outbox's filter
+    log_bytes: float = 0.0
+    api: bool = True  # an HTTP API request
+    traced_entry: bool = True  # Lambda decides tracing itself (no upstream header)
+    stored_bytes: int = 0  # bytes this path leaves in the table
+    uses_secret: bool = False
+    batch_item: bool = False  # one item of a batch invocation (the daily reconciliation's per-payment check):
+    # duration and requests count per item; the invocation's request, trace, logs and cold start do not
 
 
 @dataclass(frozen=True)
 class Assumptions:
+    payments_per_day: float = 20_000
     refund_share: float = 0.05  # refunds per payment
-    log_bytes_per_invocation: int = 600  # our JSON lines where the bench did not measure them
-    # START/END/REPORT are INFO-level platform lines; template.yaml sets SystemLogLevel WARN (JSON log
-    # format), so they are not ingested. Set ~350 if you keep them.
-    platform_log_bytes: int = 0
-    log_scale: float = 1.0  # sensitivity: multiplies all log volume
-    access_log_bytes: int = 450  # HTTP API access log line
-    trace_sampling: float = 0.05  # X-Ray default rule: 1/s reservoir + 5 %
-    memory_gb: float = 0.5
+    webhooks_per_payment: float = 2.0  # payment_capture_pending + payment_captured (7 of 9 types subscribed)
+    webhook_redeliveries: float = 0.02  # Checkout.com delivers at least once
+    refund_webhooks: float = 1.0  # payment_refunded or payment_refund_declined per refund
+    status_gets_per_payment: float = 1.0  # the storefront's one GET after the return
+    returns_per_payment: float = 1.0
+    reconcile_checks_per_payment: float = 3.0  # daily run over a 3-day window sees each payment 3 times
+    memory_mb: int = 512
     ddb_latency_ms: float = 6.0
-    checkout_latency_ms: float = 250.0
-    sfn_latency_ms: float = 15.0
-    sfn_transitions_per_refund: int = (
-        4  # happy path of infra/refund.asl.yaml: RequestRefund, AwaitOutcome, Finished, Refunded
-    )
-    warm_share: float = 0.98  # invocations that find a warm sandbox (cold ones add init time)
-    cold_init_ms: float = 700.0
-    secret_fetches_per_1000: float = 20.0  # cache max_age 300 s per sandbox
-    webhook_duplicates: float = 0.1
+    checkout_latency_ms: float = 300.0
+    aws_latency_ms: float = 20.0
+    cold_share: float = 0.02  # invocations that start a new sandbox (INIT is billed)
+    secret_max_age_s: int = 300
+    access_log_bytes: int = 0  # filled from the template's access log format
+    log_scale: float = 1.0
+    outbox_records_per_invocation: float = 1.0  # batching (window 1 s) only helps at high traffic
+    lambda_reservoir: float = 1.0  # Lambda's fixed sampling: 1 request/s per function …
+    lambda_rate: float = 0.05  # … then 5 %
+    rule_reservoir: float = 1.0  # template.yaml's sampling rule (Step Functions and what it starts)
+    rule_rate: float = 0.01
+    lambda_applies_rule: bool = False  # documented: Lambda's rate cannot be configured
+    passthrough_tracing: bool = False  # Tracing: PassThrough on API and stream functions
+    subscribe_all_events: bool = False  # all 9 webhook types (payment_pending, payment_refund_pending too)
+    sfn_transitions_per_refund: int = 4  # from infra/refund.asl.yaml's happy path
+    retention_months: float = 1.0  # table storage counted for this long
+
+    @property
+    def payments_per_s(self) -> float:
+        return self.payments_per_day / SECONDS_PER_DAY
 
 
 @dataclass
 class Estimate:
     items: dict[str, float] = field(default_factory=dict)
+    detail: dict[str, float] = field(default_factory=dict)  # finer lines (DynamoDB GSI, traces …)
+    by_path: dict[str, tuple[float, float]] = field(default_factory=dict)  # path -> (per payment, dollars)
 
     @property
     def total(self) -> float:
@@ -77,53 +125,169 @@ class Estimate:
         return max(self.items.items(), key=lambda kv: kv[1])
 
 
-def estimate(paths: list[Path], a: Assumptions = Assumptions(), payments: int = 1000) -> Estimate:
+def traced_fraction(rate_per_s: float, reservoir: float, fixed_rate: float) -> float:
+    """Share of requests sampled by a reservoir + fixed-rate rule at ``rate_per_s`` requests/s."""
+    if rate_per_s <= 0:
+        return 0.0
+    return min(1.0, (min(rate_per_s, reservoir) + fixed_rate * max(0.0, rate_per_s - reservoir)) / rate_per_s)
+
+
+def mix(paths: dict[str, PathUse], a: Assumptions) -> list[tuple[PathUse, float]]:
+    """Invocations of each path per payment (the life of one payment)."""
+    webhooks = a.webhooks_per_payment + (1.0 if a.subscribe_all_events else 0.0)  # + payment_pending
+    refund_webhooks = a.refund_webhooks + (1.0 if a.subscribe_all_events else 0.0)  # + refund_pending
+    # the webhooks: payment_capture_pending then payment_captured (each path measured on its own)
+    webhook_share = 1.0 if "webhook-pending" not in paths else 1.0 / max(1.0, webhooks)
+    wanted = [
+        ("create", 1.0),
+        ("return", a.returns_per_payment),
+        ("get", a.status_gets_per_payment),
+        ("webhook", webhooks * webhook_share * (1 + a.webhook_redeliveries)),
+        ("webhook-pending", (webhooks - 1) * (1 + a.webhook_redeliveries)),
+        ("expiry", 1.0),  # every payment's timer is removed by TTL once
+        ("reconcile", a.reconcile_checks_per_payment),
+        ("refund", a.refund_share),
+        ("refund-task", a.refund_share),  # request
+        ("refund-await", a.refund_share),
+        ("refund-webhook", a.refund_share * refund_webhooks * (1 + a.webhook_redeliveries)),
+    ]
+    out = [(paths[name], n) for name, n in wanted if name in paths]
+    records = sum(p.outbox_records * n for p, n in out)
+    if "outbox" in paths and records:
+        out.append((paths["outbox"], records / max(1.0, a.outbox_records_per_invocation)))
+    return out
+
+
+def estimate(paths: dict[str, PathUse], a: Assumptions = Assumptions(), payments: int = 1000) -> Estimate:
     p = PRICES
-    e = Estimate(dict.fromkeys(("lambda", "http_api", "dynamodb", "step_functions", "logs", "xray", "secrets"), 0.0))
-    for path in paths:
-        n = payments * path.per_payment * (a.refund_share if path.refund else 1.0)
-        wall_ms = path.cpu_ms + path.ddb_calls * a.ddb_latency_ms + path.checkout_calls * a.checkout_latency_ms
-        wall_ms += path.sfn_calls * a.sfn_latency_ms + (1 - a.warm_share) * a.cold_init_ms
-        e.items["lambda"] += n * (p["lambda_request"] + max(1.0, wall_ms) / 1000 * a.memory_gb * p["lambda_gb_s"])
-        e.items["dynamodb"] += n * (path.wru * p["ddb_wru"] + path.rru * p["ddb_rru"])
-        app_bytes = path.log_bytes if path.log_bytes >= 0 else a.log_bytes_per_invocation
-        e.items["logs"] += n * (app_bytes + a.platform_log_bytes) * a.log_scale / 1e9 * p["logs_gb"]
-        e.items["xray"] += n * a.trace_sampling * p["xray_trace"]
+    e = Estimate(dict.fromkeys(("lambda", "http_api", "dynamodb", "step_functions", "logs", "xray", "eventbridge",
+                                "secrets"), 0.0))  # fmt: skip
+    cpu_scale = max(1.0, FULL_VCPU_MB / a.memory_mb)
+    gb = a.memory_mb / 1024
+    per_function_rate: dict[str, float] = {}
+    invocations = mix(paths, a)
+    for path, n in invocations:
+        per_function_rate[path.function] = per_function_rate.get(path.function, 0.0) + n * a.payments_per_s
+    secret_functions = {path.function for path, _ in invocations if path.uses_secret}
+    for path, n_per_payment in invocations:
+        n = payments * n_per_payment
+        before = sum(e.items.values())
+        wall = path.cpu_ms * cpu_scale + path.ddb_calls * a.ddb_latency_ms + path.aws_calls * a.aws_latency_ms
+        if not path.batch_item:
+            wall += a.cold_share * path.init_ms * cpu_scale
+        wall += path.checkout_calls * a.checkout_latency_ms
+        request = 0.0 if path.batch_item else p["lambda_request"]
+        e.items["lambda"] += n * (request + max(1.0, wall) / 1000 * gb * p["lambda_gb_s"])
+        table = n * (path.wru * p["ddb_wru"] + path.rru * p["ddb_rru"])
+        index = n * path.index_wru * p["ddb_wru"]
+        storage = (
+            n * path.stored_bytes / 1e9 * (p["ddb_storage_gb_month"] + p["ddb_pitr_gb_month"]) * a.retention_months
+        )
+        e.items["dynamodb"] += table + index + storage
+        e.detail["dynamodb: GSI writes"] = e.detail.get("dynamodb: GSI writes", 0.0) + index
+        e.detail["dynamodb: storage + PITR"] = e.detail.get("dynamodb: storage + PITR", 0.0) + storage
+        if not path.batch_item:
+            e.items["logs"] += n * path.log_bytes * a.log_scale / 1e9 * p["logs_gb"]
+        e.items["eventbridge"] += n * (
+            path.order_events * p["events_put"] + path.event_bytes / 1e9 * p["events_archive_gb"]
+        )
         if path.api:
             e.items["http_api"] += n * p["http_api_request"]
-            e.items["logs"] += n * a.access_log_bytes / 1e9 * p["logs_gb"]
-    e.items["step_functions"] += payments * a.refund_share * a.sfn_transitions_per_refund * p["sfn_transition"]
-    e.items["secrets"] += a.secret_fetches_per_1000 * payments / 1000 * p["secrets_call"]
+            e.items["logs"] += n * a.access_log_bytes * a.log_scale / 1e9 * p["logs_gb"]
+        if path.sfn_starts:
+            rate = n_per_payment * a.payments_per_s
+            e.items["xray"] += (
+                n * path.sfn_starts * traced_fraction(rate, a.rule_reservoir, a.rule_rate) * p["xray_trace"]
+            )
+        traced = path.traced_entry and not path.batch_item
+        if traced and not (a.passthrough_tracing and path.function != "RefundTaskFunction"):
+            rate = per_function_rate[path.function]
+            if a.lambda_applies_rule:
+                fraction = traced_fraction(sum(per_function_rate.values()), a.rule_reservoir, a.rule_rate)
+            else:
+                fraction = traced_fraction(rate, a.lambda_reservoir, a.lambda_rate)
+            e.items["xray"] += n * fraction * p["xray_trace"]
+        e.by_path[path.name] = (n_per_payment, sum(e.items.values()) - before)
+    refunds = payments * a.refund_share
+    e.items["step_functions"] += refunds * a.sfn_transitions_per_refund * p["sfn_transition"]
+    # the secret: fetched at each cold start and when the cached copy is older than max_age
+    invocations_total = sum(payments * n for path, n in invocations if path.uses_secret)
+    cold_fetches = invocations_total * a.cold_share
+    days = payments / a.payments_per_day
+    refresh_fetches = len(secret_functions) * SECONDS_PER_DAY / a.secret_max_age_s * days
+    e.items["secrets"] += (cold_fetches + refresh_fetches) * p["secrets_call"]
+    e.detail["secrets: GetSecretValue calls"] = cold_fetches + refresh_fetches
     return e
 
 
-def sensitivity(paths: list[Path], base: Assumptions = Assumptions()) -> list[tuple[str, float]]:
-    rows = []
-    for label, change in (
-        ("refund share 0 %", {"refund_share": 0.0}),
-        ("refund share 20 %", {"refund_share": 0.2}),
-        ("log volume x4", {"log_scale": 4.0}),
-        ("log volume ÷2", {"log_scale": 0.5}),
-        ("platform START/END/REPORT kept (+350 B/invocation)", {"platform_log_bytes": 350}),
-        ("trace sampling 100 %", {"trace_sampling": 1.0}),
-        ("trace sampling 0 %", {"trace_sampling": 0.0}),
-    ):
-        rows.append((label, estimate(paths, replace(base, **change)).total))
-    return rows
+@dataclass(frozen=True)
+class Fixed:
+    """Monthly costs that do not scale with payments (printed apart from the per-payment figure)."""
+
+    alarms: int
+    metrics: int
+    secrets: int = 1
+    scheduled_runs: int = 0  # sweeps and reconciliations a month (each: one invocation, one trace)
+    scheduled_usd: float = 0.0  # what those runs cost, besides the reconciliation's per-payment checks
+
+    def monthly(self) -> float:
+        return (self.alarms * PRICES["alarm_month"] + self.metrics * PRICES["metric_month"]
+                + self.secrets * PRICES["secret_month"] + self.scheduled_usd)  # fmt: skip
 
 
-def default_paths(measured: dict[str, Path]) -> list[Path]:
-    """The life of one payment: create, return, webhooks (+ duplicates), status polls, the expiry timer's
-    stream record, and the refund share's request, tasks and webhook. ``measured`` overrides by name."""
-    a = Assumptions()
-    base = [
-        Path("create", "CreatePaymentFunction", 1, ddb_calls=2, checkout_calls=1, wru=7),
-        Path("return", "PaymentReturnFunction", 1, ddb_calls=2, checkout_calls=1, wru=4, rru=1),
-        Path("webhook", "WebhookFunction", 2 * (1 + a.webhook_duplicates), ddb_calls=1, wru=4),
-        Path("get", "GetPaymentFunction", 3, ddb_calls=1, rru=1),
-        Path("expiry", "ExpiryFunction", 1, ddb_calls=1, rru=1, api=False),
-        Path("refund", "RefundRequestFunction", 1, ddb_calls=2, sfn_calls=1, wru=4, rru=1, refund=True),
-        Path("refund-task", "RefundTaskFunction", 2, ddb_calls=2, checkout_calls=1, wru=1, rru=2, api=False, refund=True),
-        Path("refund-webhook", "WebhookFunction", 2, ddb_calls=2, sfn_calls=1, wru=6, rru=1, refund=True),
-    ]  # fmt: skip
-    return [measured.get(p.name, p) for p in base]
+SENSITIVITY: list[tuple[str, dict[str, Any]]] = [
+    ("2,000 payments/day (all traced)", {"payments_per_day": 2_000}),
+    ("200,000 payments/day", {"payments_per_day": 200_000}),
+    ("2,000,000 payments/day", {"payments_per_day": 2_000_000}),
+    ("refund share 0 %", {"refund_share": 0.0}),
+    ("refund share 20 %", {"refund_share": 0.2}),
+    ("all 9 webhook types subscribed", {"subscribe_all_events": True}),
+    ("3 status GETs per payment", {"status_gets_per_payment": 3.0}),
+    ("log volume x2", {"log_scale": 2.0}),
+    ("Checkout.com answers in 1 s", {"checkout_latency_ms": 1000.0}),
+    ("cold starts 10 %", {"cold_share": 0.10}),
+    ("outbox batches 10 records", {"outbox_records_per_invocation": 10.0}),
+    ("if Lambda applied the sampling rule [not documented]", {"lambda_applies_rule": True}),
+    ("Tracing: PassThrough on API + stream functions", {"passthrough_tracing": True}),
+]
+
+
+def sensitivity(paths: dict[str, PathUse], base: Assumptions) -> list[tuple[str, float]]:
+    return [(label, estimate(paths, replace(base, **change)).total) for label, change in SENSITIVITY]
+
+
+def happy_path_transitions(asl: dict[str, Any]) -> int:
+    """States entered from ``StartAt`` to the end on the happy path (Choice: its first rule)."""
+    states: dict[str, Any] = asl["States"]
+    name: str | None = str(asl["StartAt"])
+    count = 0
+    seen: set[str] = set()
+    while name is not None and name not in seen:
+        seen.add(name)
+        count += 1
+        state = states[name]
+        if state.get("Type") == "Choice":
+            name = str(state["Choices"][0]["Next"])
+        elif state.get("End") or state.get("Type") in ("Succeed", "Fail"):
+            name = None
+        else:
+            name = str(state["Next"])
+    return count
+
+
+def access_log_bytes(format_string: str) -> int:
+    """One HTTP API access log line, rendered with typical values for each ``$context`` variable."""
+    import re  # noqa: PLC0415
+
+    typical = {
+        "requestId": "Kx7qAbCdEfGhIjK=", "identity.sourceIp": "198.51.100.7",
+        "requestTime": "25/Nov/2026:10:00:00 +0000", "httpMethod": "POST", "routeKey": "POST /webhooks/checkout",
+        "status": "200", "protocol": "HTTP/1.1", "responseLength": "52", "responseLatency": "41",
+        "integrationLatency": "38", "identity.userArn": "-", "integrationErrorMessage": "-",
+    }  # fmt: skip
+    return len(re.sub(r"\$context\.([A-Za-z.]+)", lambda m: typical.get(m.group(1), "-"), format_string)) + 1
+
+
+def dominant_line(e: Estimate) -> str:
+    name, usd = e.dominant
+    return f"{name} ${usd:.5f} ({100 * usd / e.total:.0f} %)"
