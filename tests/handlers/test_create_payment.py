@@ -169,3 +169,17 @@ def test_create_that_died_after_checkout_accepted_is_recovered_by_the_retry(aws,
     assert retry["statusCode"] == 201
     assert body_of(retry)["redirect_url"].startswith(sim.base_url)
     assert len(sim.payments) == 1
+
+
+def test_answers_match_the_documented_response_models(aws, sim) -> None:
+    """Handlers answer plain dicts (no response-model building at cold start): each must still be
+    exactly what the OpenAPI document's models describe."""
+    from qpay.api.schemas import CreatePaymentResponse, PaymentView
+    from tests.conftest import invoke_get
+
+    created = body_of(invoke_create(create_body(customer={"email": "shopper@example.com"})))
+    assert CreatePaymentResponse.model_validate(created).model_dump(mode="json") == created
+    view = body_of(invoke_get(created["id"]))
+    assert PaymentView.model_validate(view).model_dump(mode="json", exclude_none=True) == {
+        k: v for k, v in view.items() if v is not None
+    }

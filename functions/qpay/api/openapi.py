@@ -17,14 +17,8 @@ from typing import Any
 
 from pydantic.json_schema import models_json_schema
 
-from qpay.api.models import (
-    CreatePaymentRequest,
-    CreatePaymentResponse,
-    ErrorBody,
-    PaymentView,
-    RefundRequest,
-    RefundResponse,
-)
+from qpay.api.models import CreatePaymentRequest, RefundRequest
+from qpay.api.schemas import CreatePaymentResponse, ErrorBody, PaymentView, RefundResponse
 
 TITLE = "QPay on AWS"
 VERSION = "1.0.0"

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from qpay import clock, deps
 from qpay.api import http
 from qpay.api.auth import authenticate
-from qpay.api.models import CreatePaymentRequest, CreatePaymentResponse, validation_details
+from qpay.api.models import CreatePaymentRequest, validation_details
 from qpay.domain import ids
 from qpay.domain.errors import ValidationFailed
 from qpay.domain.records import Payment
@@ -28,18 +28,19 @@ def _base_url(event: http.Event) -> str:
 
 
 def view(payment: Payment, server_key: str) -> dict[str, Any]:
+    """The create answer (``qpay.api.schemas.CreatePaymentResponse``, checked in the tests)."""
     from qpay.api.views import iso  # noqa: PLC0415
 
-    return CreatePaymentResponse(
-        id=payment.id,
-        client_secret=ids.client_secret_for(server_key, payment.id),
-        reference=payment.reference,
-        status=payment.status.value,  # type: ignore[arg-type]
-        amount=payment.amount,
-        currency=payment.currency,
-        redirect_url=payment.redirect_url or "",
-        expires_at=iso(payment.deadline),
-    ).model_dump(mode="json")
+    return {
+        "id": payment.id,
+        "client_secret": ids.client_secret_for(server_key, payment.id),
+        "reference": payment.reference,
+        "status": payment.status.value,
+        "amount": payment.amount,
+        "currency": payment.currency,
+        "redirect_url": payment.redirect_url or "",
+        "expires_at": iso(payment.deadline),
+    }
 
 
 @http.guarded
