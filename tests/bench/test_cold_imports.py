@@ -32,14 +32,15 @@ HEAVY = (
 
 # handler module -> the heavy modules it is allowed to import at cold start (everything else in HEAVY
 # must stay out). Tightened after the product's cold-start work: botocore is the only heavy import left
-# on most paths; pydantic only where a request body is validated (create, refund request); Powertools
+# on every path; request bodies are parsed with the standard library (qpay.api.requests, checked against
+# the pydantic models in tests/unit/test_requests.py), so pydantic is never imported at run time; Powertools
 # only for the stream consumers' batch processing (its package __init__ brings metrics and tracing).
 ALLOWED: dict[str, set[str]] = {
     "qpay.handlers.webhook": {"botocore"},
     "qpay.handlers.get_payment": set(),
-    "qpay.handlers.create_payment": {"pydantic", "botocore"},
+    "qpay.handlers.create_payment": {"botocore"},
     "qpay.handlers.payment_return": {"botocore"},
-    "qpay.handlers.refund_request": {"pydantic", "botocore"},
+    "qpay.handlers.refund_request": {"botocore"},
     "qpay.handlers.refund_tasks": {"botocore"},
     "qpay.handlers.expiry": {"botocore", "aws_lambda_powertools.utilities.batch"},
     "qpay.handlers.sweep": {"botocore"},
@@ -47,7 +48,7 @@ ALLOWED: dict[str, set[str]] = {
     "qpay.handlers.reconcile": {"botocore"},
 }
 # httpx is not in the Lambda artefact any more (functions/requirements.txt): importing it would fail there
-NEVER = {"aws_lambda_powertools.utilities.parameters", "aws_xray_sdk", "yaml", "moto", "httpx", "boto3"}
+NEVER = {"aws_lambda_powertools.utilities.parameters", "aws_xray_sdk", "yaml", "moto", "httpx", "boto3", "pydantic"}
 # Powertools' package __init__ imports these modules (not aws_xray_sdk) along with its Logger.
 POWERTOOLS_INIT = {"aws_lambda_powertools.metrics", "aws_lambda_powertools.tracing"}
 

@@ -1,7 +1,8 @@
-"""Request models of the storefront-facing API: what the handlers validate bodies with (pydantic).
+"""Request models of the storefront-facing API: the specification of the request bodies (pydantic).
 
-Only the request models live here: every class pydantic builds is cold-start time on the create and
-refund paths (``make bench``). The response models, which only the OpenAPI document and the tests use,
+The OpenAPI document is generated from them, and they are the oracle the run-time parsers in
+:mod:`qpay.api.requests` are tested against (accept exactly the same bodies, name the same fields). The
+handlers do not import them: pydantic costs ~200 ms of a cold start (``make bench``). The response models
 are in :mod:`qpay.api.schemas`.
 """
 
@@ -10,13 +11,13 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, StrictInt, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, StrictBool, StrictInt, field_validator
 
 from qpay.domain.money import MAX_AMOUNT
 
 DESCRIPTION_MAX_ENCODED = 255  # Checkout.com: "max 255 characters after UTF-8 URL encoding"
 Reference = Annotated[str, Field(min_length=1, max_length=50, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-]*$")]
-MetaValue = str | int | bool
+MetaValue = str | StrictInt | StrictBool  # 1.0 is neither a whole number nor true here
 
 
 class Customer(BaseModel):

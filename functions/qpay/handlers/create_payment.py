@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ValidationError
-
 from qpay import clock, deps
 from qpay.api import http
 from qpay.api.auth import authenticate
-from qpay.api.models import CreatePaymentRequest, validation_details
+from qpay.api.requests import parse_create
 from qpay.domain import ids
-from qpay.domain.errors import ValidationFailed
 from qpay.domain.records import Payment
 from qpay.observability import logger
 from qpay.service.payments import Ports, create_payment
@@ -62,10 +59,7 @@ def route(event: http.Event) -> http.Response:
         now=now,
         leeway_s=s.order_token_leeway_s,
     )
-    try:
-        req = CreatePaymentRequest.model_validate(doc)
-    except ValidationError as exc:
-        raise ValidationFailed("invalid payment request", details=validation_details(exc.errors())) from None
+    req = parse_create(doc)
     ports = Ports(store=deps.store(), checkout=deps.checkout(), settings=s, server_key=keys.server_key)
     payment, created = create_payment(
         req, caller=caller, idempotency_key=idem, base_url=_base_url(event), now=now, ports=ports

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ValidationError
-
 from qpay import clock, deps
 from qpay.api import http
-from qpay.api.models import RefundRequest, validation_details
-from qpay.domain.errors import ValidationFailed
+from qpay.api.requests import parse_refund
 from qpay.observability import logger
 from qpay.service.refunds import RefundPorts, request_refund
 from qpay.settings import get_settings
@@ -27,10 +24,7 @@ def route(event: http.Event) -> http.Response:
     logger.append_keys(payment_id=http.path_param(event, "id"))
     raw = http.raw_body(event)
     doc = http.json_body(event) if raw.strip() else {}
-    try:
-        req = RefundRequest.model_validate(doc)
-    except ValidationError as exc:
-        raise ValidationFailed("invalid refund request", details=validation_details(exc.errors())) from None
+    req = parse_refund(doc)
     ports = RefundPorts(store=deps.store(), settings=get_settings(), stepfunctions=deps.stepfunctions)
     refund, created = request_refund(
         http.path_param(event, "id"),

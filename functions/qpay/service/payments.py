@@ -14,7 +14,7 @@ from qpay.adapters.checkout import CheckoutClient, CheckoutRejected, CheckoutUna
 from qpay.adapters.store import CreateConflict, PaymentStore, ReferenceTaken
 from qpay.adapters.store.errors import CheckoutIdTaken
 from qpay.api.auth import Caller
-from qpay.api.models import CreatePaymentRequest
+from qpay.api.requests import CreatePayment, fingerprint_document
 from qpay.domain import ids
 from qpay.domain.errors import Conflict, UpstreamRejected, UpstreamUnavailable, ValidationFailed
 from qpay.domain.events import METADATA_PAYMENT_ID
@@ -49,10 +49,9 @@ class Ports:
     server_key: str  # keys payment ids, client secrets and request fingerprints (never rotated casually)
 
 
-def fingerprint(req: CreatePaymentRequest, key: str) -> str:
+def fingerprint(req: CreatePayment, key: str) -> str:
     """What the caller asked for, keyed so a stored hash reveals nothing (the national ID is in it)."""
-    doc = req.model_dump(mode="json", exclude={"national_id"})
-    doc["national_id"] = req.national_id.get_secret_value()
+    doc = fingerprint_document(req)
     canonical = json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()
     return hmac.new(key.encode(), canonical, hashlib.sha256).hexdigest()
 
@@ -67,7 +66,7 @@ def payment_id_for(caller: Caller, idempotency_key: str | None, server_key: str)
 
 
 def create_payment(
-    req: CreatePaymentRequest,
+    req: CreatePayment,
     *,
     caller: Caller,
     idempotency_key: str | None,
@@ -93,7 +92,7 @@ def create_payment(
         request_hash=fingerprint(req, ports.server_key),
         lease_until=now + s.create_lease_s,
         create_attempt=secrets.token_hex(8),
-        customer=req.customer.model_dump(exclude_none=True) if req.customer else None,
+        customer=dict(req.customer) if req.customer else None,
         metadata=dict(req.metadata),
     )
     try:
@@ -184,7 +183,7 @@ def _recover_redirect(existing: Payment, *, now: int, ports: Ports) -> Payment:
     return ports.store.complete_create(existing.id, cko_id=existing.cko_id, redirect_url=href, now=now)
 
 
-def _checkout_request(req: CreatePaymentRequest, payment_id: str, base_url: str, s: Settings) -> dict[str, Any]:
+def _checkout_request(req: CreatePayment, payment_id: str, base_url: str, s: Settings) -> dict[str, Any]:
     back = urlencode({"payment_id": payment_id})
     body: dict[str, Any] = {
         "amount": req.amount,
@@ -195,7 +194,7 @@ def _checkout_request(req: CreatePaymentRequest, payment_id: str, base_url: str,
             "description": req.description,
             "language": req.language,
             "quantity": req.quantity,
-            "national_id": req.national_id.get_secret_value(),
+            "national_id": req.national_id,
         },
         # built here, never taken from the client
         "success_url": f"{base_url}/payments/return/success?{back}",
@@ -204,8 +203,8 @@ def _checkout_request(req: CreatePaymentRequest, payment_id: str, base_url: str,
     }
     if s.processing_channel_id:
         body["processing_channel_id"] = s.processing_channel_id
-    if req.customer and (req.customer.email or req.customer.name):
-        body["customer"] = req.customer.model_dump(exclude_none=True)
+    if req.customer:
+        body["customer"] = dict(req.customer)
     return body
 
 
