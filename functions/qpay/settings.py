@@ -70,7 +70,7 @@ class Settings:
 
     order_events_bus_name: str | None = None
     order_events_source: str = "qpay.payments"
-    reconcile_window_days: int = field(default=3, metadata=_bounds(ge=1, le=35))
+    reconcile_window_days: int = field(default=1, metadata=_bounds(ge=1, le=35))
     reconcile_max_payments: int = field(default=2000, metadata=_bounds(ge=1))
     reconcile_open_refund_grace_s: int = field(default=6 * 3600, metadata=_bounds(ge=0))
 

@@ -125,11 +125,17 @@ def main() -> None:  # noqa: PLR0915 - one flat script
         paths, usages = costinputs.measured_paths(results, extra, template)
         api = template.only("AWS::Serverless::HttpApi")[1]["Properties"]
         reservoir, rate = costinputs.sampling_rule(template)
+        base = cost.Assumptions()
+        records_per_payment = sum(p.outbox_records * n for p, n in cost.mix(paths, base) if p.name != "outbox")
+        outbox_rate = base.payments_per_s * records_per_payment
         assumptions = cost.Assumptions(
             access_log_bytes=cost.access_log_bytes(str(api.get("AccessLogSettings", {}).get("Format", ""))),
             sfn_transitions_per_refund=costinputs.asl_transitions(template),
             rule_reservoir=reservoir,
             rule_rate=rate,
+            passthrough_tracing=costinputs.passthrough_tracing(template),
+            outbox_records_per_invocation=costinputs.outbox_records_per_invocation(template, outbox_rate),
+            reconcile_checks_per_payment=costinputs.reconcile_checks_per_payment(template),
         )
         estimate = cost.estimate(paths, assumptions)
         sens = cost.sensitivity(paths, assumptions)

@@ -85,7 +85,7 @@ class Assumptions:
     refund_webhooks: float = 1.0  # payment_refunded or payment_refund_declined per refund
     status_gets_per_payment: float = 1.0  # the storefront's one GET after the return
     returns_per_payment: float = 1.0
-    reconcile_checks_per_payment: float = 3.0  # daily run over a 3-day window sees each payment 3 times
+    reconcile_checks_per_payment: float = 1.14  # template: 1-day window, run at 03:15 (make bench reads it)
     memory_mb: int = 512
     ddb_latency_ms: float = 6.0
     checkout_latency_ms: float = 300.0
@@ -94,13 +94,13 @@ class Assumptions:
     secret_max_age_s: int = 300
     access_log_bytes: int = 0  # filled from the template's access log format
     log_scale: float = 1.0
-    outbox_records_per_invocation: float = 1.0  # batching (window 1 s) only helps at high traffic
+    outbox_records_per_invocation: float = 1.0  # make bench reads the template's batching window
     lambda_reservoir: float = 1.0  # Lambda's fixed sampling: 1 request/s per function …
     lambda_rate: float = 0.05  # … then 5 %
     rule_reservoir: float = 1.0  # template.yaml's sampling rule (Step Functions and what it starts)
     rule_rate: float = 0.01
     lambda_applies_rule: bool = False  # documented: Lambda's rate cannot be configured
-    passthrough_tracing: bool = False  # Tracing: PassThrough on API and stream functions
+    passthrough_tracing: bool = False  # make bench reads the template's Tracing (default PassThrough)
     subscribe_all_events: bool = False  # all 9 webhook types (payment_pending, payment_refund_pending too)
     sfn_transitions_per_refund: int = 4  # from infra/refund.asl.yaml's happy path
     retention_months: float = 1.0  # table storage counted for this long

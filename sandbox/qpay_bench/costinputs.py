@@ -224,11 +224,45 @@ def runs_per_month(expression: str) -> int:
     return 30 * 1440 // minutes
 
 
+def resolved(template: Template, value: Any) -> Any:
+    """A template value with ``!Ref <Parameter>`` resolved to the parameter's default (what a deploy with
+    default settings gets)."""
+    if isinstance(value, dict) and set(value) == {"Ref"} and value["Ref"] in template.parameters:
+        return template.parameters[value["Ref"]].get("Default")
+    return value
+
+
 def stage_rate(template: Template) -> float:
     """The HTTP API's default route throttle (requests/s) from the template (10,000: the account's)."""
     _, api = template.only("AWS::Serverless::HttpApi")
     settings = api.get("Properties", {}).get("DefaultRouteSettings") or {}
-    return float(settings.get("ThrottlingRateLimit", 10_000))
+    return float(resolved(template, settings.get("ThrottlingRateLimit", 10_000)))
+
+
+def passthrough_tracing(template: Template) -> bool:
+    """Whether the functions' X-Ray mode at default settings is PassThrough (traced only when the caller
+    sends a sampled trace header: the refund workflow)."""
+    return str(resolved(template, template.globals.get("Tracing", "PassThrough"))) != "Active"
+
+
+def outbox_records_per_invocation(template: Template, records_per_s: float) -> float:
+    """Records one outbox invocation carries: its event source's batching window times the rate of
+    records passing its filter (at least one, at most the batch size)."""
+    props = template.properties("OutboxFunction")
+    (event,) = [e for e in props.get("Events", {}).values() if e.get("Type") == "DynamoDB"]
+    window = float(resolved(template, event["Properties"].get("MaximumBatchingWindowInSeconds", 0)))
+    batch = float(resolved(template, event["Properties"].get("BatchSize", 100)))
+    return max(1.0, min(batch, window * records_per_s))
+
+
+def reconcile_checks_per_payment(template: Template) -> float:
+    """How many daily runs check a payment: the window's days, plus the part of today a run at its hour
+    sees (a payment sits in the partition of the day of its last change)."""
+    days = float(resolved(template, template.parameters["ReconcileWindowDays"].get("Default", 1)))
+    props = template.properties("ReconcileFunction")
+    (event,) = [e for e in props.get("Events", {}).values() if e.get("Type") == "ScheduleV2"]
+    hour = int(str(event["Properties"]["ScheduleExpression"]).split()[1])  # cron(min hour ...)
+    return days - 1 + 1 + hour / 24
 
 
 def index_hash_keys(template: Template) -> dict[str, str]:

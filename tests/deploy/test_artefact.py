@@ -25,7 +25,19 @@ MAGIC_313 = (3571).to_bytes(2, "little") + b"\r\n"  # importlib.util.MAGIC_NUMBE
 CHECKED_HASH = 0b11  # PEP 552 flags: hash-based, check the source
 EM_AARCH64 = 183
 BUDGET = 6_000_000  # bytes, zipped: what one function loads (its code + the layer)
-NOT_SHIPPED = ("moto", "pytest", "boto3", "botocore", "s3transfer", "checkout_sdk", "flask", "werkzeug", "cko_sim", "pydantic", "httpx")
+NOT_SHIPPED = (
+    "moto",
+    "pytest",
+    "boto3",
+    "botocore",
+    "s3transfer",
+    "checkout_sdk",
+    "flask",
+    "werkzeug",
+    "cko_sim",
+    "pydantic",
+    "httpx",
+)
 
 
 def make(target: str, out: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
