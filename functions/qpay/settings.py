@@ -71,7 +71,8 @@ class Settings:
     order_events_bus_name: str | None = None
     order_events_source: str = "qpay.payments"
     reconcile_window_days: int = field(default=1, metadata=_bounds(ge=1, le=35))
-    reconcile_max_payments: int = field(default=2000, metadata=_bounds(ge=1))
+    reconcile_max_payments: int = field(default=50_000, metadata=_bounds(ge=1))
+    reconcile_concurrency: int = field(default=8, metadata=_bounds(ge=1, le=32))  # payments checked at once
     reconcile_open_refund_grace_s: int = field(default=6 * 3600, metadata=_bounds(ge=0))
 
     @classmethod

@@ -221,3 +221,86 @@ def test_cli_reconciles_one_payment_and_a_window(aws, sim, capsys) -> None:
     assert reconcile_cli.main(["--since", since, "--write-report"]) == 0
     assert json.loads(capsys.readouterr().out)["checked"] == 1
     logger.use_stderr(False)
+
+
+def _age(aws: Any, pid: str, when: int) -> None:
+    aws.ddb.update_item(
+        TableName="qpay-test-payments",
+        Key={"pk": {"S": f"PAYMENT#{pid}"}, "sk": {"S": "PAYMENT"}},
+        UpdateExpression="SET updated_at = :t, changed_day = :d",
+        ExpressionAttributeValues={":t": {"N": str(when)}, ":d": {"S": changed_key(pid, when)}},
+    )
+
+
+def _report_of_yesterday(now: int, **doc: Any) -> None:
+    deps.store().put_report(change_day(now - 86400), doc, now=now - 86400, retain_until=now + 86400)
+
+
+@pytest.mark.parametrize(
+    ("yesterday", "checked_old"),
+    [
+        ({"truncated": True}, True),  # cut short: today's run starts where that one started
+        ({"partial": True, "truncated": False}, True),  # killed: only its checkpoint exists
+        ({"truncated": False}, False),  # complete: today's window is the default one
+        (None, False),  # no report (the first run): the default window
+    ],
+)
+def test_a_cut_run_is_caught_up_by_the_next(aws, sim, yesterday, checked_old) -> None:
+    now = int(time.time())
+    old_pid, old_cko = new_payment(sim, "ORD-CATCH")
+    sim.pay(old_cko, **CARD)  # Captured at Checkout, webhooks lost
+    _age(aws, old_pid, now - 3 * 86400)  # outside the 1-day window
+    if yesterday is not None:
+        _report_of_yesterday(now, since=now - 4 * 86400, **yesterday)
+    report = run(now)
+    assert ([f.payment_id for f in report.findings] == [old_pid]) is checked_old
+    assert report.since == (now - 4 * 86400 if checked_old else now - 86400)
+
+
+def test_catch_up_reaches_back_at_most_35_days(aws) -> None:
+    now = int(time.time())
+    _report_of_yesterday(now, since=now - 90 * 86400, truncated=True)
+    assert reconcile.catch_up_since(deps.store(), start=now - 86400, now=now) == now - 35 * 86400
+    _report_of_yesterday(now, since="not a time", truncated=True)
+    assert reconcile.catch_up_since(deps.store(), start=now - 86400, now=now) == now - 86400
+
+
+def test_an_explicit_window_is_not_widened(aws, sim) -> None:
+    now = int(time.time())
+    _report_of_yesterday(now, since=now - 9 * 86400, truncated=True)
+    assert run(now, days=2).since == now - 2 * 86400
+    assert run(now, since=now - 100).since == now - 100
+
+
+def test_payments_are_checked_concurrently_and_each_once(aws, sim, monkeypatch) -> None:
+    """Four checks must be in Checkout.com at the same moment to pass the barrier; one at a time, each
+    would wait for the others in vain (BrokenBarrierError → an error finding)."""
+    import threading
+
+    made = [new_payment(sim, f"ORD-PAR{i}") for i in range(8)]
+    for _, cko in made:
+        sim.pay(cko, **CARD)
+    ports = reconcile_handler.ports()
+    barrier = threading.Barrier(4, timeout=10)
+    seen: Counter[str] = Counter()
+    real_get = ports.checkout.get_payment
+
+    def get_payment(cko_id: str) -> dict[str, Any]:
+        seen[cko_id] += 1
+        barrier.wait()
+        return real_get(cko_id)
+
+    monkeypatch.setattr(ports.checkout, "get_payment", get_payment)
+    report = reconcile.run(now=int(time.time()), ports=ports, concurrency=4)
+    assert report.checked == 8 and report.errors == 0
+    assert sorted(f.payment_id for f in report.findings) == sorted(p for p, _ in made)
+    assert all(f.kind == "status" and f.fixed for f in report.findings)
+    assert seen == Counter({cko: 1 for _, cko in made})
+
+
+def test_out_of_time_stops_starting_checks_and_says_so(aws, sim) -> None:
+    made = [new_payment(sim, f"ORD-T{i}") for i in range(5)]
+    budget = iter([100.0, 100.0, 1.0])  # time for two payments, then not enough for a third
+    report = run(time_left_s=lambda: next(budget, 0.0), concurrency=1)
+    assert report.truncated and report.checked == 2
+    assert len(made) == 5

@@ -98,7 +98,7 @@ class CheckoutClient:
         self._rng = rng or random.Random()
         parts = urlsplit(base_url)
         self._prefix = parts.path.rstrip("/")
-        kwargs: dict[str, Any] = {"maxsize": 4, "block": False, "retries": False}
+        kwargs: dict[str, Any] = {"maxsize": 10, "block": False, "retries": False}
         if parts.scheme == "https":
             kwargs["ssl_context"] = ssl.create_default_context()  # honours SSL_CERT_FILE
         self._pool = urllib3.connection_from_url(f"{parts.scheme}://{parts.netloc}", **kwargs)

@@ -21,7 +21,9 @@ Checkout does not know, a refunded total that still differs, a payment flagged f
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, as_completed, wait
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -40,6 +42,7 @@ DAY = 86400
 PER_PAYMENT_BUDGET_S = 30.0  # two Checkout calls at their deadline, plus the writes
 CHECKPOINT_EVERY = 100
 MAX_FINDINGS_IN_REPORT = 200
+MAX_WINDOW_DAYS = 35  # how far a catch-up reaches back
 
 
 @dataclass(frozen=True)
@@ -125,6 +128,19 @@ def changed_since(store: PaymentStore, *, since: int, now: int, max_items: int) 
     return list(seen), False
 
 
+def catch_up_since(store: PaymentStore, *, start: int, now: int) -> int:
+    """Where this run starts: the window's start, or earlier when yesterday's run was cut (or killed,
+    leaving only its partial report): from where that run started, so nothing it did not reach waits
+    for a payment's next change. Never more than ``MAX_WINDOW_DAYS`` back."""
+    previous = store.get_report(change_day(now - DAY))
+    if previous is None or not (previous.get("truncated") or previous.get("partial")):
+        return start
+    prev_since = previous.get("since")
+    if not isinstance(prev_since, int) or isinstance(prev_since, bool):
+        return start
+    return max(min(start, prev_since), now - MAX_WINDOW_DAYS * DAY)
+
+
 def run(
     *,
     now: int,
@@ -136,31 +152,53 @@ def run(
     fix: bool = True,
     time_left_s: Callable[[], float] = lambda: float("inf"),
     checkpoint: Callable[[Report], None] | None = None,
+    concurrency: int | None = None,
 ) -> Report:
-    """Reconcile, within the time left: stops early (``truncated``) rather than being killed, and hands
-    the report so far to ``checkpoint`` every ``CHECKPOINT_EVERY`` payments, so a report always exists."""
+    """Reconcile, within the time left: ``concurrency`` payments at once (each check is two Checkout.com
+    round trips at most, mostly waiting); stops starting new ones (``truncated``) rather than being
+    killed, and hands the report so far to ``checkpoint`` every ``CHECKPOINT_EVERY`` payments, so a
+    report always exists. The default window catches up after a cut run (:func:`catch_up_since`)."""
     s = ports.settings
     start = since if since is not None else now - (days or s.reconcile_window_days) * DAY
+    if since is None and days is None and payment_ids is None:
+        start = catch_up_since(ports.store, start=start, now=now)
     report = Report(day=change_day(now), since=start)
     if payment_ids is None:
         payment_ids, report.truncated = changed_since(
             ports.store, since=start, now=now, max_items=max_items or s.reconcile_max_payments
         )
-    for payment_id in payment_ids:
-        if time_left_s() < PER_PAYMENT_BUDGET_S:
-            report.truncated = True
-            logger.warning("reconciliation stopped early: out of time", extra={"checked": report.checked})
-            break
-        report.checked += 1
+    workers = max(1, concurrency or s.reconcile_concurrency)
+
+    def check(payment_id: str) -> list[Finding]:
         try:
-            report.findings += reconcile_payment(payment_id, now=now, ports=ports, fix=fix)
+            return reconcile_payment(payment_id, now=now, ports=ports, fix=fix)
         except CheckoutError as exc:
-            report.findings.append(Finding(payment_id, "error", False, f"Checkout.com: {exc}"))
+            return [Finding(payment_id, "error", False, f"Checkout.com: {exc}")]
         except Exception as exc:
             logger.exception("reconciliation failed for a payment", extra={"payment_id": payment_id})
-            report.findings.append(Finding(payment_id, "error", False, type(exc).__name__))
+            return [Finding(payment_id, "error", False, type(exc).__name__)]
+
+    def collect(done: Future[list[Finding]]) -> None:
+        report.checked += 1
+        report.findings += done.result()
         if checkpoint is not None and report.checked % CHECKPOINT_EVERY == 0:
             checkpoint(report)
+
+    pending = iter(payment_ids)
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="reconcile") as pool:
+        running: set[Future[list[Finding]]] = set()
+        for payment_id in pending:
+            if time_left_s() < PER_PAYMENT_BUDGET_S:
+                report.truncated = True
+                logger.warning("reconciliation stopped early: out of time", extra={"checked": report.checked})
+                break
+            running.add(pool.submit(contextvars.copy_context().run, check, payment_id))
+            if len(running) >= workers:
+                finished, running = wait(running, return_when=FIRST_COMPLETED)
+                for done in finished:
+                    collect(done)
+        for done in as_completed(running):
+            collect(done)
     return report
 
 

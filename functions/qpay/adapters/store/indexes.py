@@ -24,6 +24,14 @@ from qpay.adapters.store.keys import (
 
 READERS = 8  # shards queried at once
 INDEX_PAGE = 100
+_POOL: list[ThreadPoolExecutor] = []
+
+
+def _readers() -> ThreadPoolExecutor:
+    """One pool per container, made on first use (threads outlive an invocation; none at import)."""
+    if not _POOL:
+        _POOL.append(ThreadPoolExecutor(max_workers=READERS, thread_name_prefix="shard"))
+    return _POOL[0]
 
 
 class IndexesMixin(StoreBase):
@@ -83,8 +91,15 @@ class IndexesMixin(StoreBase):
             )
             return [from_ddb(i) or {} for i in response.get("Items", [])]
 
-        with ThreadPoolExecutor(max_workers=READERS) as pool:
-            return [row for rows in pool.map(one, keys) for row in rows]
+        return [row for rows in _readers().map(one, keys) for row in rows]
+
+    def get_report(self, day: str) -> dict[str, Any] | None:
+        """The reconciliation report of ``day``, or ``None``."""
+        response = self._db.get_item(
+            TableName=self._table, Key={"pk": val(f"REPORT#{day}"), "sk": val("REPORT")}, ConsistentRead=True
+        )
+        item = response.get("Item")
+        return from_ddb(item) if item else None
 
     def put_report(self, day: str, report: dict[str, Any], *, now: int, retain_until: int) -> None:
         """The reconciliation report of ``day`` (one item per day; a re-run overwrites it)."""
