@@ -6,6 +6,8 @@ No HTTP here: ``cko_sim.simulator.Simulator`` adds the Flask app and the server 
 from __future__ import annotations
 
 import copy
+import heapq
+import itertools
 import logging
 import random
 import threading
@@ -55,6 +57,11 @@ class SimulatorCore:
         self._by_session: dict[str, str] = {}
         self._customers_by_email: dict[str, str] = {}
         self._requests: list[RequestRecord] = []
+        # (when, n, payment id) of everything due later (an expiry, a refund's settlement): run_due pops
+        # what is due instead of looking at every payment it holds
+        self._due: list[tuple[datetime, int, str]] = []
+        self._due_seq = itertools.count()
+        self._open_refunds = 0
         self._stop_event = threading.Event()
         self._ticker: threading.Thread | None = None
         self._ticker_stop = threading.Event()
@@ -146,6 +153,8 @@ class SimulatorCore:
             self._by_session.clear()
             self._customers_by_email.clear()
             self._requests.clear()
+            self._due.clear()
+            self._open_refunds = 0
         self.idempotency.clear()
         self.faults.reset()
         self.webhooks.reset_chaos()
@@ -245,6 +254,8 @@ class SimulatorCore:
             )
             self._payments[payment.id] = payment
             self._by_pun[payment.pun] = payment.id
+            if payment.expires_on is not None:
+                self._schedule_locked(payment.expires_on, payment.id)
             self._emit(payment, "payment_pending", now=now)
         self._ensure_ticker()
         return payment
@@ -374,6 +385,8 @@ class SimulatorCore:
                 decline=self.faults.decline_refunds,
             )
             payment.pending_refunds.append(refund)
+            self._open_refunds += 1
+            self._schedule_locked(refund.due, payment.id)
             self._emit_refund(payment, "payment_refund_pending", refund, now)
         self._ensure_ticker()
         return refund
@@ -386,10 +399,11 @@ class SimulatorCore:
 
     def _refunds_pending(self) -> bool:
         with self._lock:
-            return any(p.pending_refunds for p in self._payments.values())
+            return self._open_refunds > 0
 
     def _settle_locked(self, payment: Payment, refund: PendingRefund, now: datetime) -> None:
         payment.pending_refunds.remove(refund)
+        self._open_refunds -= 1
         approved = not refund.decline
         code = APPROVED_CODE if approved else (DECLINE_CODE, "Refund declined")
         payment.actions.append(
@@ -420,9 +434,16 @@ class SimulatorCore:
         with self._lock:
             self._run_due_locked()
 
+    def _schedule_locked(self, when: datetime, pay_id: str) -> None:
+        heapq.heappush(self._due, (when, next(self._due_seq), pay_id))
+
     def _run_due_locked(self) -> None:
         now = self.clock.now()
-        for payment in list(self._payments.values()):
+        while self._due and self._due[0][0] <= now:
+            _, _, pay_id = heapq.heappop(self._due)
+            payment = self._payments.get(pay_id)
+            if payment is None:
+                continue
             for refund in sorted(payment.pending_refunds, key=lambda r: r.due):
                 if refund.due <= now:
                     self._settle_locked(payment, refund, now)

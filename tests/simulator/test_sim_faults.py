@@ -161,3 +161,31 @@ def test_accept_then_timeout_still_caches_the_answer(client: httpx.Client, sim: 
     again = client.post("/payments", json=qpay_body(), headers={"Cko-Idempotency-Key": "k1"})
     assert again.status_code == 202
     assert len(sim.payments) == 1
+
+
+def test_due_work_is_found_without_looking_at_every_payment(make_sim) -> None:
+    """Expiries and refund settlements are kept in due order: the clock's tick looks at the payments
+    that are due, not at every payment the simulator holds (a long load run holds thousands)."""
+    sim = make_sim(serve=False, payment_expiry_seconds=600)
+    c = sim.flask_app.test_client()
+    held = [c.post("/payments", json=qpay_body(), headers=AUTH).get_json()["id"] for _ in range(40)]
+    sim.clock.advance(300)
+    late = [c.post("/payments", json=qpay_body(), headers=AUTH).get_json()["id"] for _ in range(3)]
+
+    looked: list[str] = []
+    payments = sim._payments
+
+    class Counting(dict):  # type: ignore[type-arg]
+        def get(self, key, default=None):  # type: ignore[no-untyped-def]
+            looked.append(key)
+            return super().get(key, default)
+
+        def values(self):  # type: ignore[no-untyped-def]
+            raise AssertionError("run_due walked every payment")
+
+    sim._payments = Counting(payments)
+    sim.clock.advance(300)  # the first 40 are due now, the last 3 in 300 s
+    assert sorted(looked) == sorted(held)
+    sim._payments = payments
+    assert {sim.get_payment(p).status.value for p in held} == {"Expired"}
+    assert {sim.get_payment(p).status.value for p in late} == {"Pending"}
