@@ -56,6 +56,7 @@ class Measured:
     cpu_ms: float
     init_ms: float
     uses_secret: bool
+    world_at: int  # when the world the calls were recorded against was made
 
 
 def per_check(path: str, calls: list[Call]) -> list[Call]:
@@ -93,7 +94,7 @@ def order_events(records: list[capacity.StreamRecord]) -> int:
 def path_use(
     name: str, m: Measured, table: capacity.Table, filters: dict[str, list[dict[str, Any]]]
 ) -> tuple[PathUse, capacity.Usage]:
-    world = world_for(m.scenario)
+    world = world_for(m.scenario, now=m.world_at)
     calls = per_check(name, [c for c in m.calls if c.service != "secretsmanager"])
     with capacity.replayer(table) as replay:
         replay.load(list(world.items.values()))
@@ -145,7 +146,7 @@ def measured_paths(
         if (result.scenario.fixture, result.scenario.state) == (fixture, state):
             m = Measured(result.scenario, result.warm_calls, result.warm_log_bytes,
                          result.warm["handler"].median / 1000, result.cold["handler"].median,
-                         cold_secret[function])  # fmt: skip
+                         cold_secret[function], result.world_at)  # fmt: skip
         elif (function, fixture, state) in extra:
             cal = extra[(function, fixture, state)]
             scenario = next(
@@ -153,7 +154,7 @@ def measured_paths(
             )
             m = Measured(scenario, cal.calls, float(sum(len(json.dumps(x)) + 1 for x in cal.lines)),
                          result.warm["handler"].median / 1000, result.cold["handler"].median,
-                         any(c.service == "secretsmanager" for c in cal.calls))  # fmt: skip
+                         any(c.service == "secretsmanager" for c in cal.calls), cal.world_at)  # fmt: skip
         else:
             continue
         paths[name], usages[name] = path_use(name, m, table, filters)

@@ -70,6 +70,7 @@ class Calibration:
     calls: list[Call]
     lines: list[dict[str, Any]]
     response: Any
+    world_at: int = 0  # World.at of the world the calls were made against
 
 
 @dataclass
@@ -96,6 +97,7 @@ class Result:
     warm_log_bytes: float
     cold_log_lines: int
     warm_log_lines: int
+    world_at: int = 0  # World.at of the world warm_calls were made against
 
     @property
     def cold_target(self) -> float:
@@ -171,12 +173,14 @@ class _Runner:
     def calibrate_cold(self, role: str) -> Calibration:
         mark = self.stub.world.mark()
         result, stdout, _ = self.run(self.spec("cold", role), sampled=True, capture=True)
-        return Calibration(self.stub.world.calls_since(mark), _json_lines(stdout.splitlines()), result["response"])
+        return Calibration(
+            self.stub.world.calls_since(mark), _json_lines(stdout.splitlines()), result["response"], self.stub.world.at
+        )
 
     def calibrate_warm(self, role: str) -> Calibration:
         result, _, _ = self.run(self.spec("calibrate", role, warmup=3), sampled=role != "peer")
         calls = self.stub.world.between(f"{role}-start", f"{role}-end")
-        return Calibration(calls, _json_lines(result["log_lines"]), result["response"])
+        return Calibration(calls, _json_lines(result["log_lines"]), result["response"], self.stub.world.at)
 
     def floor_spec(self, calibration: Calibration) -> dict[str, Any]:
         calls = [[c.service, c.operation, c.params, c.headers] for c in calibration.calls]
@@ -267,6 +271,7 @@ def measure(setup: Setup, scenario: Scenario, handler: str) -> Result:
         warm_log_bytes=float(sum(len(json.dumps(line)) + 1 for line in warm_cal.lines)),
         cold_log_lines=len(cold_cal.lines),
         warm_log_lines=len(warm_cal.lines),
+        world_at=warm_cal.world_at,
     )
 
 

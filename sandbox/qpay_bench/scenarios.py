@@ -126,8 +126,10 @@ def stored_items(now: int) -> tuple[Item, Item, Item]:
     return open_item, captured, refund_item
 
 
-def world_for(scenario: Scenario) -> World:
-    now = int(time.time())
+def world_for(scenario: Scenario, *, now: int | None = None) -> World:
+    """The stored items a scenario starts from, made at ``now`` (a replay of recorded calls passes the
+    recording world's time: a write's change day then matches the items', whatever the clock says)."""
+    now = int(time.time()) if now is None else now
     open_item, captured, refund_item = stored_items(now)
     items: dict[tuple[str, str], Item] = {}
     item = open_item
@@ -138,4 +140,4 @@ def world_for(scenario: Scenario) -> World:
     # the pending index holds open payments only; the changed-by-day index every payment
     index = [item] if scenario.state == "open" or scenario.function == "ReconcileFunction" else []
     return World(items=items, index_items=index, template=item, secret=json.dumps(SECRET),
-                 checkout_routes=CHECKOUT_ROUTES)  # fmt: skip
+                 checkout_routes=CHECKOUT_ROUTES, at=now)  # fmt: skip

@@ -39,6 +39,7 @@ class World:
     checkout_routes: list[list[Any]] = field(default_factory=list)  # [method, path regex, status, body]
     counts: Counter[str] = field(default_factory=Counter)
     log: list[Call] = field(default_factory=list)
+    at: int = 0  # the epoch its items were made at (a replay rebuilds the same items: same change day)
 
     def mark(self) -> int:
         """A position in the log: ``calls_since(mark)`` is what one run did (runs are sequential)."""
