@@ -136,6 +136,7 @@ def main() -> None:  # noqa: PLR0915 - one flat script
             passthrough_tracing=costinputs.passthrough_tracing(template),
             outbox_records_per_invocation=costinputs.outbox_records_per_invocation(template, outbox_rate),
             reconcile_checks_per_payment=costinputs.reconcile_checks_per_payment(template),
+            reconcile_concurrency=costinputs.reconcile_concurrency(),
         )
         estimate = cost.estimate(paths, assumptions)
         sens = cost.sensitivity(paths, assumptions)

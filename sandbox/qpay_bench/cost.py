@@ -86,6 +86,7 @@ class Assumptions:
     status_gets_per_payment: float = 1.0  # the storefront's one GET after the return
     returns_per_payment: float = 1.0
     reconcile_checks_per_payment: float = 1.14  # template: 1-day window, run at 03:15 (make bench reads it)
+    reconcile_concurrency: int = 8  # checks a run makes at once (make bench reads the product's setting)
     memory_mb: int = 512
     ddb_latency_ms: float = 6.0
     checkout_latency_ms: float = 300.0
@@ -172,10 +173,16 @@ def estimate(paths: dict[str, PathUse], a: Assumptions = Assumptions(), payments
     for path, n_per_payment in invocations:
         n = payments * n_per_payment
         before = sum(e.items.values())
-        wall = path.cpu_ms * cpu_scale + path.ddb_calls * a.ddb_latency_ms + path.aws_calls * a.aws_latency_ms
-        if not path.batch_item:
-            wall += a.cold_share * path.init_ms * cpu_scale
-        wall += path.checkout_calls * a.checkout_latency_ms
+        waiting = (
+            path.ddb_calls * a.ddb_latency_ms
+            + path.aws_calls * a.aws_latency_ms
+            + path.checkout_calls * a.checkout_latency_ms
+        )
+        wall = path.cpu_ms * cpu_scale
+        if path.batch_item:
+            wall += waiting / a.reconcile_concurrency  # the run's checks wait side by side
+        else:
+            wall += waiting + a.cold_share * path.init_ms * cpu_scale
         request = 0.0 if path.batch_item else p["lambda_request"]
         e.items["lambda"] += n * (request + max(1.0, wall) / 1000 * gb * p["lambda_gb_s"])
         table = n * (path.wru * p["ddb_wru"] + path.rru * p["ddb_rru"])

@@ -266,6 +266,17 @@ def reconcile_checks_per_payment(template: Template) -> float:
     return days - 1 + 1 + hour / 24
 
 
+def reconcile_concurrency() -> int:
+    """Checks the daily reconciliation makes at once: the product's default setting (the template does
+    not override it)."""
+    from dataclasses import fields  # noqa: PLC0415
+
+    from qpay.settings import Settings  # noqa: PLC0415
+
+    (f,) = [f for f in fields(Settings) if f.name == "reconcile_concurrency"]
+    return int(f.default)  # type: ignore[arg-type]
+
+
 def index_hash_keys(template: Template) -> dict[str, str]:
     props = template.properties(template.only("AWS::DynamoDB::Table")[0])
     out: dict[str, str] = {}

@@ -108,13 +108,17 @@ def stored_items(now: int) -> tuple[Item, Item, Item]:
 
     capture = _Capture()
     store = PaymentStore(capture, "bench")
+    # made an hour ago, but never on an earlier UTC day than ``now``: a run just after midnight would
+    # otherwise price every write as moving the payment to a new changed-by-day partition (2 index
+    # writes), which only the few payments created just before midnight pay
+    made = max(now - 3600, now - now % 86400)
     payment = Payment(
         id=PAYMENT_ID, reference="ORD-FIXTURE-1", amount=12500, currency="QAR", description="Order",
-        language="en", quantity=1, created_at=now - 3600, updated_at=now - 3600, deadline=now - 600,
-        cko_id=CKO_ID, redirect_url="https://qpay.example/p", request_hash="h" * 64, lease_until=now - 3570,
+        language="en", quantity=1, created_at=made, updated_at=made, deadline=now - 600,
+        cko_id=CKO_ID, redirect_url="https://qpay.example/p", request_hash="h" * 64, lease_until=min(made + 30, now - 1),
         metadata={"order": "1"},
     )  # fmt: skip
-    store.begin_create(payment, timer_at=payment.deadline, now=now - 3600)
+    store.begin_create(payment, timer_at=payment.deadline, now=made)
     open_item = next(i for i in capture.items if i["sk"]["S"] == "PAYMENT")
     captured = {k: v for k, v in open_item.items() if not k.startswith("pending_")}
     captured.update(stage={"S": Stage.CAPTURED.value}, captured_amount={"N": "12500"}, refundable_amount={"N": "12500"},

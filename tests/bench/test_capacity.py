@@ -144,3 +144,31 @@ def test_hot_index_keys_are_read_from_what_the_product_wrote() -> None:
     assert index_shards({"p": usage("2026-11-28")}, "k") == 1
     assert index_shards({"p": usage("2026-11-28#3")}, "k") == 32
     assert index_shards({"p": usage("pay_abcdefghijklmnopqrstuvwxyz")}, "k") is None  # one value per payment
+
+
+@pytest.mark.parametrize("clock", ["00:05:00", "00:59:59", "12:00:00", "23:59:59"])
+def test_the_cost_worlds_payment_was_last_changed_today(clock: str) -> None:
+    """A run just after midnight must price a payment's next write as staying in today's changed-by-day
+    partition (a bench at 00:28 once reported 5.3 index writes per payment instead of 1)."""
+    import calendar
+    import time
+
+    from qpay_bench.scenarios import stored_items
+
+    now = calendar.timegm(time.strptime(f"2026-11-29 {clock}", "%Y-%m-%d %H:%M:%S"))
+    open_item, captured, _ = stored_items(now)
+    for item in (open_item, captured):
+        assert item["changed_day"]["S"].startswith("2026-11-29#")
+        assert int(item["created_at"]["N"]) <= now and int(item["lease_until"]["N"]) < now
+
+
+def test_the_reconciliations_waits_are_shared_by_its_concurrent_checks() -> None:
+    check = cost.PathUse(
+        name="reconcile", function="ReconcileFunction", cpu_ms=2.0, init_ms=0.0, checkout_calls=1,
+        ddb_calls=2, api=False, traced_entry=False, batch_item=True,
+    )  # fmt: skip
+    one = cost.estimate({"reconcile": check}, cost.Assumptions(reconcile_concurrency=1)).items["lambda"]
+    eight = cost.estimate({"reconcile": check}, cost.Assumptions(reconcile_concurrency=8)).items["lambda"]
+    cpu = 2.0 * cost.FULL_VCPU_MB / 512  # measured on a full core, slower at 512 MB
+    assert one / eight == pytest.approx((cpu + 312.0) / (cpu + 312.0 / 8), rel=1e-6)  # 300 + 2 × 6 ms waiting
+    assert costinputs.reconcile_concurrency() == 8
