@@ -170,5 +170,5 @@ def test_the_reconciliations_waits_are_shared_by_its_concurrent_checks() -> None
     one = cost.estimate({"reconcile": check}, cost.Assumptions(reconcile_concurrency=1)).items["lambda"]
     eight = cost.estimate({"reconcile": check}, cost.Assumptions(reconcile_concurrency=8)).items["lambda"]
     cpu = 2.0 * cost.FULL_VCPU_MB / 512  # measured on a full core, slower at 512 MB
-    assert one / eight == pytest.approx((cpu + 312.0) / (cpu + 312.0 / 8), rel=1e-6)  # 300 + 2 × 6 ms waiting
+    assert one / eight == pytest.approx((cpu + 312.0) / (cpu + 312.0 / 8), rel=1e-6)  # 300 + 2 x 6 ms waiting
     assert costinputs.reconcile_concurrency() == 8
