@@ -6,7 +6,7 @@ PY := .venv/bin/python
 UV := $(shell command -v uv 2>/dev/null || echo .bootstrap/bin/uv)
 export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
 
-.PHONY: run test lint fmt bench load deps sysdeps replay openapi validate artefact smoke clean
+.PHONY: run test lint fmt bench load deps sysdeps replay openapi validate artefact smoke clean mutation
 
 run: deps sysdeps ## the whole local stack: API :3000, Checkout.com simulator :3001
 	PYTHONPATH=functions:sandbox $(PY) -m qpay_local run $(ARGS)
@@ -72,3 +72,6 @@ sysdeps: ## Debian chromium + Java for the browser tests and DynamoDB Local; npm
 
 clean:
 	rm -rf .venv .bootstrap node_modules .aws-sam build bench-results .local-state .tools
+
+mutation: deps ## mutation score of domain + service (mutmut, fast tests); fails under 90 % per module
+	$(PY) infra/tools/mutation.py $(ARGS)
