@@ -1,0 +1,152 @@
+"""service/webhooks.handle, called directly: the de-duplication window's edge, payments found by
+Checkout's id, what each result means for the stored payment, and the 4xx texts a sender sees."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from qpay import deps
+from qpay.domain.errors import Unauthorized, ValidationFailed
+from qpay.domain.states import Stage
+from qpay.service.webhooks import authenticate, handle, read_event
+from tests.service.helpers import NOW, pending_payment, signed, webhook_ports
+from tests.support import keys
+from tests.support.webhooks import cko_id, notification
+
+DAY = 86400
+
+
+def _iso(epoch: int) -> str:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def _captured(payment: Any, **extra: Any) -> dict[str, Any]:
+    doc = notification("payment_captured", cko_payment_id=payment.cko_id, payment_id=payment.id, amount=12500)
+    doc.update(extra)
+    return doc
+
+
+def _handle(doc: dict[str, Any], *, now: int = NOW, **settings: Any) -> str:
+    raw, signature = signed(doc)
+    return handle(raw, signature=signature, authorization=None, now=now, ports=webhook_ports(**settings))
+
+
+@pytest.mark.parametrize(
+    ("age_s", "result", "stage"),
+    [
+        (89 * DAY, "applied", Stage.CAPTURED),  # exactly the window less a day: still applied
+        (89 * DAY + 1, "too_old", Stage.PENDING),  # one second more: a replay, acknowledged, never applied
+        (0, "applied", Stage.CAPTURED),
+    ],
+)
+def test_the_deduplication_window_has_a_sharp_edge(aws: Any, age_s: int, result: str, stage: Stage) -> None:
+    # event_retention_days = 90: duplicates are remembered 90 days; anything dated older than 89 is refused
+    payment = pending_payment()
+    assert _handle(_captured(payment, created_on=_iso(NOW - age_s)), event_retention_days=90) == result
+    assert deps.store().get_payment(payment.id).stage is stage
+
+
+def test_the_window_follows_the_retention_setting(aws: Any) -> None:
+    payment = pending_payment()
+    doc = _captured(payment, created_on=_iso(NOW - 2 * DAY))
+    assert _handle(doc, event_retention_days=2) == "too_old"
+    assert _handle(doc, event_retention_days=3) == "applied"
+
+
+def test_an_undated_notification_is_not_too_old(aws: Any) -> None:
+    payment = pending_payment()
+    doc = _captured(payment)
+    doc.pop("created_on", None)
+    assert _handle(doc) == "applied"
+
+
+def test_a_webhook_without_our_id_finds_its_payment_by_checkout_id(aws: Any) -> None:
+    payment = pending_payment()
+    doc = notification("payment_canceled", cko_payment_id=payment.cko_id, payment_id=None)  # no metadata
+    assert _handle(doc) == "applied"
+    assert deps.store().get_payment(payment.id).stage is Stage.CANCELED
+
+
+def test_a_webhook_before_the_create_finished_binds_checkout_s_id(aws: Any) -> None:
+    payment = pending_payment(bound=False)  # the create call has not returned yet
+    pay = cko_id("pay_")
+    doc = notification("payment_capture_pending", cko_payment_id=pay, payment_id=payment.id)
+    assert _handle(doc) == "applied"
+    stored = deps.store().get_payment(payment.id)
+    assert (stored.stage, stored.cko_id) == (Stage.CAPTURE_PENDING, pay)
+
+
+def test_the_captured_amount_comes_from_the_notification(aws: Any) -> None:
+    payment = pending_payment(amount=12500)
+    doc = notification("payment_captured", cko_payment_id=payment.cko_id, payment_id=payment.id, amount=12000)
+    assert _handle(doc) == "applied"
+    stored = deps.store().get_payment(payment.id)
+    assert (stored.captured_amount, stored.refundable_amount) == (12000, 12000)
+
+
+@pytest.mark.parametrize(
+    ("doc", "result"),
+    [
+        (notification("card_verified", cko_payment_id=cko_id("pay_"), payment_id=None), "ignored"),
+        (notification("payment_captured", cko_payment_id=cko_id("pay_"), payment_id=None), "unknown_payment"),
+    ],
+)
+def test_what_is_not_ours_is_acknowledged_and_changes_nothing(aws: Any, doc: dict[str, Any], result: str) -> None:
+    before = aws.items()
+    assert _handle(doc) == result
+    assert aws.items() == before
+
+
+def test_a_duplicate_changes_nothing(aws: Any) -> None:
+    payment = pending_payment()
+    doc = _captured(payment)
+    assert _handle(doc) == "applied"
+    before = aws.items()
+    assert _handle(doc) == "duplicate"
+    assert aws.items() == before
+
+
+def test_a_refund_outcome_without_action_id_is_refused_naming_the_field(aws: Any) -> None:
+    payment = pending_payment()
+    doc = notification("payment_refunded", cko_payment_id=payment.cko_id, payment_id=payment.id)
+    del doc["data"]["action_id"]
+    with pytest.raises(ValidationFailed) as info:
+        _handle(doc)
+    assert info.value.message == "refund notification without action_id"
+    assert info.value.details == [{"field": "data.action_id", "issue": "required"}]
+
+
+def test_unreadable_bodies_say_why(aws: Any) -> None:
+    with pytest.raises(ValidationFailed) as info:
+        read_event(b'{"id": "evt_1"}')
+    assert info.value.message == "not a Checkout.com notification: id and type are required strings"
+    assert info.value.details == [{"field": "body", "issue": "id and type are required strings"}]
+    deep = b"[" * 100_000 + b"]" * 100_000
+    with pytest.raises(ValidationFailed) as info:
+        read_event(deep)
+    assert info.value.message == "not a Checkout.com notification: nested too deeply"
+    assert info.value.details == [{"field": "body", "issue": "too deep"}]
+    with pytest.raises(ValidationFailed) as info:
+        read_event(b"not json")
+    assert info.value.details[0]["field"] == "body"
+
+
+def test_authentication_names_what_failed(aws: Any) -> None:
+    raw, signature = signed({"id": "evt_1"})
+    current = deps.keys()
+    authenticate(raw, signature=signature, authorization=None, keys=current)  # no error
+    with pytest.raises(Unauthorized) as info:
+        authenticate(raw, signature="0" * 64, authorization=None, keys=current)
+    assert info.value.message == "Cko-Signature does not match the body"
+    with_header = type(current)(
+        webhook_signing_keys=(keys.WEBHOOK_SIGNING_KEY,), webhook_authorization="Bearer shared-secret-0123456789"
+    )
+    authenticate(raw, signature=signature, authorization="Bearer shared-secret-0123456789", keys=with_header)
+    for wrong in (None, "Bearer nope", ""):
+        with pytest.raises(Unauthorized) as info:
+            authenticate(raw, signature=signature, authorization=wrong, keys=with_header)
+        assert info.value.message == "webhook authorization header is not valid"
