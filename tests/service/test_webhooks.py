@@ -3,6 +3,7 @@ Checkout's id, what each result means for the stored payment, and the 4xx texts 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -150,3 +151,42 @@ def test_authentication_names_what_failed(aws: Any) -> None:
         with pytest.raises(Unauthorized) as info:
             authenticate(raw, signature=signature, authorization=wrong, keys=with_header)
         assert info.value.message == "webhook authorization header is not valid"
+
+
+def test_a_redelivered_refund_outcome_still_wakes_the_waiting_workflow(aws: Any) -> None:
+    """The first delivery counted the outcome and died before waking the workflow: the redelivery
+    (a duplicate) must wake it, or the workflow sits out its whole timeout."""
+    from qpay.domain.records import Refund
+    from qpay.service.refund_outcomes import record_refund_outcome
+    from qpay.service.transitions import apply_event
+    from tests.service.helpers import settings
+
+    payment = pending_payment(amount=10000)
+    store = deps.store()
+    apply_event(
+        store, payment.id, event_id="evt_cap", event_type="payment_captured", cko_id=payment.cko_id, amount=10000,
+        now=NOW, settings=settings(),
+    )  # fmt: skip
+    rid = "qrf_" + "a" * 26
+    store.reserve_refund(Refund(id=rid, payment_id=payment.id, amount=4000, created_at=NOW, updated_at=NOW), now=NOW)
+    store.mark_refund_pending(payment.id, rid, action_id="act_1", now=NOW)
+    store.store_task_token(payment.id, rid, token="tok-1", now=NOW)
+    doc = notification(
+        "payment_refunded", cko_payment_id=payment.cko_id, payment_id=payment.id, amount=4000, action_id="act_1",
+        reference=rid,
+    )  # fmt: skip
+    record_refund_outcome(  # the first delivery's write; it died before the notify
+        store, payment.id, action_id="act_1", amount=4000, currency="QAR", approved=True, reference=rid,
+        event_id=doc["id"], now=NOW + 1, retain_until=NOW + 99,
+    )  # fmt: skip
+    sent: list[dict[str, Any]] = []
+
+    class Sfn:
+        def send_task_success(self, *, taskToken: str, output: str) -> None:
+            sent.append({"token": taskToken, "output": json.loads(output)})
+
+    raw, signature = signed(doc)
+    ports = webhook_ports()
+    ports = type(ports)(store=ports.store, settings=ports.settings, keys=ports.keys, stepfunctions=Sfn())
+    assert handle(raw, signature=signature, authorization=None, now=NOW + 2, ports=ports) == "duplicate"
+    assert sent == [{"token": "tok-1", "output": {"refund_id": rid, "state": "Refunded", "action_id": "act_1"}}]
