@@ -190,3 +190,80 @@ def test_a_redelivered_refund_outcome_still_wakes_the_waiting_workflow(aws: Any)
     ports = type(ports)(store=ports.store, settings=ports.settings, keys=ports.keys, stepfunctions=Sfn())
     assert handle(raw, signature=signature, authorization=None, now=NOW + 2, ports=ports) == "duplicate"
     assert sent == [{"token": "tok-1", "output": {"refund_id": rid, "state": "Refunded", "action_id": "act_1"}}]
+
+
+class _Sfn:
+    def __init__(self) -> None:
+        self.sent: list[dict[str, Any]] = []
+
+    def send_task_success(self, *, taskToken: str, output: str) -> None:
+        self.sent.append({"token": taskToken, "output": json.loads(output)})
+
+
+def _refund_in_flight(amount: int = 4000, *, token: str | None = "tok-1") -> tuple[Any, str]:
+    from qpay.domain.records import Refund
+    from qpay.service.transitions import apply_event
+    from tests.service.helpers import settings
+
+    payment = pending_payment(amount=10000)
+    store = deps.store()
+    apply_event(
+        store, payment.id, event_id="evt_cap", event_type="payment_captured", cko_id=payment.cko_id, amount=10000,
+        now=NOW, settings=settings(),
+    )  # fmt: skip
+    rid = "qrf_" + "a" * 26
+    store.reserve_refund(Refund(id=rid, payment_id=payment.id, amount=amount, created_at=NOW, updated_at=NOW), now=NOW)
+    store.mark_refund_pending(payment.id, rid, action_id="act_1", now=NOW)
+    if token:
+        store.store_task_token(payment.id, rid, token=token, now=NOW)
+    return payment, rid
+
+
+def _deliver(doc: dict[str, Any], sfn: Any) -> str:
+    raw, signature = signed(doc)
+    ports = webhook_ports()
+    ports = type(ports)(store=ports.store, settings=ports.settings, keys=ports.keys, stepfunctions=sfn)
+    return handle(raw, signature=signature, authorization=None, now=NOW + 5, ports=ports)
+
+
+@pytest.mark.parametrize(
+    ("event_type", "state", "money"),
+    [("payment_refunded", "Refunded", (4000, 6000)), ("payment_refund_declined", "Declined", (0, 10000))],
+)
+def test_a_refund_outcome_is_counted_and_wakes_the_workflow(
+    aws: Any, event_type: str, state: str, money: tuple[int, int]
+) -> None:
+    payment, rid = _refund_in_flight()
+    sfn = _Sfn()
+    doc = notification(event_type, cko_payment_id=payment.cko_id, payment_id=payment.id, amount=4000, action_id="act_1")
+    assert _deliver(doc, sfn) == "applied"
+    stored = deps.store().get_payment(payment.id)
+    assert (stored.refunded_amount, stored.refundable_amount) == money
+    assert deps.store().get_refund(payment.id, rid).state.value == state
+    assert sfn.sent == [{"token": "tok-1", "output": {"refund_id": rid, "state": state, "action_id": "act_1"}}]
+
+
+def test_a_refund_made_elsewhere_is_counted_and_wakes_nothing(aws: Any) -> None:
+    payment, _ = _refund_in_flight()
+    sfn = _Sfn()
+    doc = notification(
+        "payment_refunded", cko_payment_id=payment.cko_id, payment_id=payment.id, amount=1000, action_id="act_dash",
+        reference="ORD-1",
+    )  # fmt: skip
+    assert _deliver(doc, sfn) == "applied"
+    assert deps.store().get_payment(payment.id).refunded_amount == 1000
+    assert sfn.sent == []
+
+
+def test_refund_pending_is_recorded_for_a_refund_we_know_by_its_action(aws: Any) -> None:
+    payment, rid = _refund_in_flight(token=None)
+    store = deps.store()
+    doc = notification("payment_refund_pending", cko_payment_id=payment.cko_id, payment_id=None, action_id="act_1")
+    assert _deliver(doc, None) == "recorded"
+    assert store.get_refund(payment.id, rid).state.value == "Pending"
+    unknown = notification(
+        "payment_refund_pending", cko_payment_id=payment.cko_id, payment_id=None, action_id="act_other"
+    )
+    before = aws.items()
+    assert _deliver(unknown, None) == "ignored"  # nothing to match yet: its outcome will say
+    assert aws.items() == before
