@@ -276,19 +276,15 @@ def _half_created(checkout: ScriptedCheckout) -> Any:
     return pid, pay
 
 
-def test_a_replay_after_a_lost_answer_recovers_the_redirect_link(aws: Any) -> None:
+@pytest.mark.parametrize("href", ["https://qpay.example/pay/again", "http://127.0.0.1:3001/pay/again"])
+def test_a_replay_after_a_lost_answer_recovers_the_redirect_link(aws: Any, href: str) -> None:
     checkout = ScriptedCheckout()
     pid, pay = _half_created(checkout)
-    checkout.doc = _accepted(pay, "https://qpay.example/pay/again")
+    checkout.doc = _accepted(pay, href)
     payment, created = _create(checkout)
-    assert (payment.id, payment.cko_id, payment.redirect_url, created) == (
-        pid,
-        pay,
-        "https://qpay.example/pay/again",
-        False,
-    )
+    assert (payment.id, payment.cko_id, payment.redirect_url, created) == (pid, pay, href, False)
     assert checkout.gets == [pay]
-    assert deps.store().get_payment(pid).redirect_url == "https://qpay.example/pay/again"
+    assert deps.store().get_payment(pid).redirect_url == href
 
 
 @pytest.mark.parametrize("href", ["", "ftp://x", None])

@@ -46,10 +46,12 @@ class FakeSfn:
     executions: dict[str, str] = field(default_factory=dict)
     started: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     described: list[str] = field(default_factory=list)
+    attempts: list[str] = field(default_factory=list)  # every StartExecution call, accepted or not
     successes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     fail_start: Exception | None = None
 
     def start_execution(self, *, stateMachineArn: str, name: str, input: str) -> dict[str, Any]:
+        self.attempts.append(name)
         if self.fail_start is not None:
             raise self.fail_start
         if name in self.executions:
@@ -319,6 +321,17 @@ def test_task_reconcile_parks_an_action_whose_amount_is_not_an_amount(aws: Any) 
         "state": "Pending"
     }
     assert deps.store().get_payment(payment.id).refunded_amount == 0
+    anomaly = aws.item(f"PAYMENT#{payment.id}", f"ANOMALY#action:{refund.action_id}")
+    assert anomaly["detail"]["amount"] == "None"  # not an amount: nothing of it is passed on
+
+
+def test_task_reconcile_never_passes_on_a_string_amount(aws: Any) -> None:
+    checkout = FakeCheckout()
+    payment, refund = _pending_refund(checkout)
+    checkout.actions = [{"type": "Refund", "id": refund.action_id, "approved": True, "amount": "5000"}]
+    task_reconcile(payment.id, refund.id, now=NOW + 3600, ports=_ports(checkout=checkout))
+    anomaly = aws.item(f"PAYMENT#{payment.id}", f"ANOMALY#action:{refund.action_id}")
+    assert anomaly["detail"]["amount"] == "None"
 
 
 def test_task_reconcile_of_a_final_refund_asks_nothing(aws: Any) -> None:
@@ -375,10 +388,21 @@ def test_tasks_for_an_unknown_refund_say_which(aws: Any) -> None:
 
 
 # ------------------------------------------------------------------ the sweeper
+def test_the_sweeper_starts_a_workflow_that_never_started(aws: Any) -> None:
+    payment, sfn = _captured(), FakeSfn(fail_start=AwsError("ThrottlingException"))
+    with pytest.raises(UpstreamUnavailable):
+        _request(payment, _ports(sfn))
+    [refund] = deps.store().get_payment_with_refunds(payment.id)[1]
+    sfn.fail_start = None
+    assert sweep_refund(payment.id, refund.id, now=NOW + 900, ports=_ports(sfn)) == "started"
+    assert sfn.started == [(ARN, refund.id, {"payment_id": payment.id, "refund_id": refund.id})]
+
+
 def test_the_sweeper_leaves_final_refunds_and_restarts_dead_executions(aws: Any) -> None:
     payment, sfn = _captured(), FakeSfn()
     refund, _ = _request(payment, _ports(sfn))
     assert sweep_refund(payment.id, refund.id, now=NOW + 900, ports=_ports(sfn)) == "running"
+    assert sfn.attempts == [refund.id]  # it looked first: no second StartExecution for a live one
     sfn.executions[refund.id] = "ABORTED"
     assert sweep_refund(payment.id, refund.id, now=NOW + 900, ports=_ports(sfn)) == "restarted"
     task_fail(payment.id, refund.id, "x", now=NOW + 901, ports=_ports(sfn))
