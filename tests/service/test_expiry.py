@@ -126,10 +126,12 @@ def test_flagging_without_a_metric_hook_still_flags(aws: Any) -> None:
     assert got is Outcome.FLAGGED and deps.store().get_payment(payment.id).attention
 
 
-def test_checkout_not_knowing_a_bound_payment_keeps_it_open(aws: Any) -> None:
+def test_checkout_not_knowing_a_bound_payment_keeps_it_open_and_counts_it(aws: Any, capfd: Any) -> None:
     payment = pending_payment()
     assert on_timer_removed(payment.id, timer_attempt=0, now=NOW + 900, ports=_ports(Checkout())) is Outcome.REARMED
     assert deps.store().get_payment(payment.id).stage is Stage.PENDING
+    # a 404 reads as a status we cannot map: counted (the unmapped-status alarm), nothing moved
+    assert '"CheckoutStatusUnmapped":[1.0]' in capfd.readouterr().out
 
 
 def test_checkout_unavailable_raises_so_the_record_is_redelivered(aws: Any) -> None:
