@@ -142,3 +142,25 @@ def test_client_secret_scheme_is_pinned() -> None:
         "qpp_oeaop3obeuchblwxfecjc3pzrx_secret_ob6f3znumikyetdga3wf4jmv5dv4ufyyyli2ez3km246emhtj7pq"
     )
     assert ids.client_secret_for(SERVER_KEY, pid) != ids.client_secret_for(SERVER_KEY, ids.new_payment_id())
+
+
+# ------------------------------------------------------------------ records
+@pytest.mark.parametrize(
+    ("stage", "now", "awaiting"),
+    [
+        (Stage.PENDING, 999, False),  # before its deadline: just pending
+        (Stage.PENDING, 1000, True),  # from the deadline on: awaiting Checkout's word, never "expired"
+        (Stage.CAPTURE_PENDING, 1000, True),
+        (Stage.CAPTURED, 5000, False),
+        (Stage.EXPIRED, 5000, False),
+        (Stage.DECLINED, 999, False),
+    ],
+)
+def test_awaiting_confirmation_is_open_and_past_the_deadline(stage: Stage, now: int, awaiting: bool) -> None:
+    from qpay.domain.records import Payment
+
+    payment = Payment(
+        id="qpp_x", reference="R", amount=1, currency="QAR", description="d", language="en", quantity=1,
+        stage=stage, deadline=1000,
+    )  # fmt: skip
+    assert payment.awaiting_confirmation(now) is awaiting
