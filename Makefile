@@ -7,7 +7,7 @@ PY := .venv/bin/python
 UV := $(shell command -v uv 2>/dev/null || echo .bootstrap/bin/uv)
 export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
 
-.PHONY: run trigger test lint fmt bench load deps sysdeps replay openapi validate artefact smoke clean help
+.PHONY: run trigger test lint fmt bench load deps sysdeps replay openapi validate artefact smoke clean mutation help
 
 run: deps ## the whole local stack: API :3000, Checkout.com simulator :3001 (ARGS="--help" for options)
 	@bash .ci/sysdeps.sh run $(if $(findstring --ddb-local,$(ARGS)),--ddb-local)
@@ -83,3 +83,6 @@ help: ## this list
 
 clean:
 	rm -rf .venv .bootstrap node_modules .aws-sam build bench-results .local-state .tools
+
+mutation: deps ## mutation score of domain + service (mutmut, fast tests); fails under 90 % per module
+	$(PY) infra/tools/mutation.py $(ARGS)

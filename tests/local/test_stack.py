@@ -110,7 +110,27 @@ def test_ttl_removal_reaches_the_stream_consumer_shaped(stack):
 
 
 def test_drain_settles(stack):
+    # put work in flight first: removed timers whose stream records the expiry consumer has not seen yet
+    consumer = next(c for c in stack.consumers if c.config.function == "ExpiryFunction")
+    keys = [f"PAYMENT#qpp_drain{i}" for i in range(5)]
+    past = str(int(time.time()) - 1)
+    for pk in keys:
+        stack.dynamodb.put_item(
+            TableName=stack.table_name,
+            Item={"pk": {"S": pk}, "sk": {"S": "TIMER"}, "expires_at_epoch": {"N": past}},
+        )
+    assert stack.sweep_ttl() == len(keys)
+
     stack.drain(timeout=20)
+
+    # settled means: every record was handed over before drain returned, nothing is queued or running
+    seen = {r["dynamodb"]["Keys"]["pk"]["S"] for b in consumer.delivered for r in b if r["eventName"] == "REMOVE"}
+    assert set(keys) <= seen
+    assert all(c.wait_idle(1.0) for c in stack.consumers)  # the next poll of every shard finds nothing
+    assert stack.sim.webhooks.pending_count() == 0
+    sfn = stack.client("stepfunctions")
+    for arn in stack.state_machine_arns.values():
+        assert sfn.list_executions(stateMachineArn=arn, statusFilter="RUNNING")["executions"] == []
 
 
 def test_start_stop_again_and_busy_port():

@@ -10,7 +10,6 @@ import secrets
 
 PAYMENT_PREFIX = "qpp_"
 REFUND_PREFIX = "qrf_"
-_B32 = "abcdefghijklmnopqrstuvwxyz234567"
 
 PAYMENT_ID_RE = re.compile(r"^qpp_[a-z2-7]{26}\Z")
 REFUND_ID_RE = re.compile(r"^qrf_[a-z2-7]{26}\Z")

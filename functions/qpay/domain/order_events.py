@@ -23,8 +23,6 @@ from typing import Any
 
 from qpay.domain.states import Stage, Status, derive_status
 
-SOURCE = "qpay.payments"
-
 PAYMENT_CAPTURE_PENDING = "Payment Capture Pending"
 PAYMENT_CAPTURED = "Payment Captured"
 PAYMENT_DECLINED = "Payment Declined"
@@ -60,7 +58,6 @@ class OrderEvent:
     detail_type: str
     event_id: str
     detail: dict[str, Any]
-    occurred_at: int  # epoch seconds (the change's updated_at)
 
 
 def _iso(epoch: int) -> str:
@@ -111,11 +108,11 @@ def payment_events(old: dict[str, Any] | None, new: dict[str, Any] | None) -> li
         detail_type = STATUS_DETAIL_TYPES.get(after)
         if detail_type is not None:
             event_id = f"{payment_id}.v{version}.{_slug(detail_type)}"
-            out.append(OrderEvent(detail_type, event_id, {"event_id": event_id, **base}, occurred))
+            out.append(OrderEvent(detail_type, event_id, {"event_id": event_id, **base}))
     if new.get("attention") is True and (old or {}).get("attention") is not True:
         event_id = f"{payment_id}.{_slug(PAYMENT_NEEDS_ATTENTION)}"
         detail = {"event_id": event_id, **base, "reason": new.get("attention_reason")}
-        out.append(OrderEvent(PAYMENT_NEEDS_ATTENTION, event_id, detail, occurred))
+        out.append(OrderEvent(PAYMENT_NEEDS_ATTENTION, event_id, detail))
     return out
 
 
@@ -146,7 +143,7 @@ def refund_events(old: dict[str, Any] | None, new: dict[str, Any] | None) -> lis
         "failure": new.get("failure"),
         "occurred_at": _iso(occurred),
     }
-    return [OrderEvent(detail_type, event_id, detail, occurred)]
+    return [OrderEvent(detail_type, event_id, detail)]
 
 
 def events_for(sk: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> list[OrderEvent]:

@@ -39,7 +39,6 @@ class Payment:
     expiry_attempts: int = 0
     customer: dict[str, str] | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
-    last_event: str | None = None
 
     @property
     def status(self) -> Status:
@@ -64,5 +63,4 @@ class Refund:
     request_hash: str = ""
     created_at: int = 0
     updated_at: int = 0
-    failure: str | None = None
     executions: int = 0  # workflow executions started for it (a restarted one gets the next name)

@@ -88,7 +88,10 @@ def record_refund_outcome(
         if result is ApplyResult.DUPLICATE and refund is not None and is_open:
             _repair(store, payment_id, action_id=action_id, amount=amount, approved=approved, refund=refund, now=now)
         assert isinstance(result, ApplyResult)
-        return Outcome(result, refund if refund is not None and (is_open or closed_failed) else None)
+        # a duplicate names our refund too (it is closed by now): the first delivery may have died
+        # between its write and waking the workflow, and the caller wakes it on a duplicate as well
+        named = is_open or closed_failed or result is ApplyResult.DUPLICATE
+        return Outcome(result, refund if refund is not None and named else None)
     raise RuntimeError(f"refund outcome {action_id} kept racing with its refund's state")
 
 

@@ -49,7 +49,6 @@ def payment_item(p: Payment) -> dict[str, Any]:
         "attention": False,
         "expiry_attempts": p.expiry_attempts,
         "metadata": dict(p.metadata),
-        "last_event": p.last_event,
         "changed_day": changed_key(p.id, p.updated_at or p.created_at),
     }
     if p.stage not in FINAL_STAGES:
@@ -75,7 +74,6 @@ def refund_item(r: Refund) -> dict[str, Any]:
         "request_hash": r.request_hash,
         "created_at": r.created_at,
         "updated_at": r.updated_at,
-        "failure": r.failure,
         "executions": r.executions,
     }
     if r.state in OPEN_REFUND_STATES:  # the sparse open-refunds index: a sweeper owns what nothing else does
