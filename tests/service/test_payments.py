@@ -12,7 +12,7 @@ import pytest
 from qpay import deps
 from qpay.adapters.checkout import CheckoutRejected, CheckoutUnavailable
 from qpay.api.auth import Caller
-from qpay.api.models import CreatePaymentRequest
+from qpay.api.requests import CreatePayment, parse_create
 from qpay.domain import ids
 from qpay.domain.errors import Conflict, UpstreamRejected, UpstreamUnavailable, ValidationFailed
 from qpay.domain.states import Stage
@@ -53,7 +53,7 @@ def _accepted(pay: str | None = None, href: str = "https://qpay.example/pay/1") 
     return {"id": pay or cko_id("pay_"), "status": "Pending", "_links": {"redirect": {"href": href}}}
 
 
-def _req(**overrides: Any) -> CreatePaymentRequest:
+def _req(**overrides: Any) -> CreatePayment:
     body: dict[str, Any] = {
         "reference": "ORD-1001",
         "amount": 12500,
@@ -65,14 +65,14 @@ def _req(**overrides: Any) -> CreatePaymentRequest:
         "metadata": {"cart_id": "c-42"},
     }
     body.update(overrides)
-    return CreatePaymentRequest.model_validate({k: v for k, v in body.items() if v is not None})
+    return parse_create({k: v for k, v in body.items() if v is not None})  # what the handler passes
 
 
 def _ports(checkout: ScriptedCheckout, **s: Any) -> Ports:
     return Ports(store=deps.store(), checkout=checkout, settings=settings(**s), server_key=keys.SERVER_KEY)  # type: ignore[arg-type]
 
 
-def _create(checkout: ScriptedCheckout, req: CreatePaymentRequest | None = None, *, key: str | None = "k1", **s: Any):
+def _create(checkout: ScriptedCheckout, req: CreatePayment | None = None, *, key: str | None = "k1", **s: Any):
     return create_payment(
         req or _req(), caller=MERCHANT, idempotency_key=key, base_url=BASE, now=NOW, ports=_ports(checkout, **s)
     )
