@@ -251,6 +251,29 @@ def test_m3_capture_after_the_payment_ended_is_flagged(aws, payment, capfd) -> N
     assert merchant_view["attention"] is True
 
 
+def test_l2_a_capture_of_another_amount_stands_but_is_parked_and_flagged(aws, payment, capfd) -> None:
+    pid, cko = payment
+    doc = notification("payment_captured", cko_payment_id=cko, payment_id=pid, amount=12000)  # ordered 12500
+    assert body_of(invoke_webhook(doc))["result"] == "applied"
+    item = stored(aws, pid)
+    assert (item["stage"], item["captured_amount"], item["refundable_amount"]) == ("Captured", 12000, 12000)
+    assert item["attention"] is True and item["attention_reason"] == "captured 12000, ordered 12500"
+    anomaly = aws.item(f"PAYMENT#{pid}", "ANOMALY#capture:amount")
+    assert anomaly is not None and anomaly["anomaly"] == "capture_amount_mismatch"
+    assert anomaly["detail"] == {"captured_amount": 12000, "amount": 12500}
+    assert "WebhookAnomalies" in metrics(capfd.readouterr().out)
+
+
+def test_l2_a_capture_of_the_ordered_amount_flags_nothing(aws, payment, capfd) -> None:
+    pid, cko = payment
+    doc = notification("payment_captured", cko_payment_id=cko, payment_id=pid, amount=12500)
+    assert body_of(invoke_webhook(doc))["result"] == "applied"
+    item = stored(aws, pid)
+    assert item["captured_amount"] == 12500 and item.get("attention") is not True
+    assert aws.item(f"PAYMENT#{pid}", "ANOMALY#capture:amount") is None
+    assert "WebhookAnomalies" not in metrics(capfd.readouterr().out)
+
+
 # ------------------------------------------------------------------ inputs an attacker picks
 def test_b1_m5_non_ascii_signature_is_401_and_counted(aws, payment, capfd) -> None:
     pid, cko = payment

@@ -44,6 +44,37 @@ def test_a_capture_records_what_was_taken(aws: Any, extra: dict[str, Any], captu
     assert (returned.version, returned.updated_at) == (payment.version + 1, NOW + 60)
 
 
+@pytest.mark.parametrize(("taken", "flagged"), [(12000, True), (12499, True), (12501, True), (12500, False)])
+def test_a_capture_of_another_amount_than_ordered_is_parked_and_flagged(
+    aws: Any, capfd: Any, taken: int, flagged: bool
+) -> None:
+    payment = pending_payment(amount=12500)
+    returned = _apply(payment, _doc(payment, "Captured", amount=taken))
+    stored = deps.store().get_payment(payment.id)
+    assert returned == stored and (stored.stage, stored.captured_amount) == (Stage.CAPTURED, taken)
+    assert stored.attention is flagged
+    assert stored.attention_reason == (f"captured {taken}, ordered 12500" if flagged else None)
+    anomaly = aws.item(f"PAYMENT#{payment.id}", "ANOMALY#capture:amount")
+    if flagged:
+        assert anomaly["anomaly"] == "capture_amount_mismatch"
+        assert anomaly["detail"] == {"captured_amount": taken, "amount": 12500}
+        assert anomaly["recorded_at"] == NOW + 60
+    else:
+        assert anomaly is None
+    assert ("WebhookAnomalies" in capfd.readouterr().out) is flagged
+
+
+def test_a_redelivered_mismatched_capture_is_parked_once(aws: Any, capfd: Any) -> None:
+    payment = pending_payment(amount=12500)
+    for _ in range(2):
+        apply_event(
+            deps.store(), payment.id, event_id="evt_x", event_type="payment_captured", cko_id=payment.cko_id,
+            amount=12000, now=NOW + 60, settings=settings(),
+        )  # fmt: skip
+    lines = capfd.readouterr().out.splitlines()
+    assert sum("WebhookAnomalies" in line for line in lines) == 1  # one metric line: parked once
+
+
 def test_the_refundable_balance_subtracts_what_was_refunded(aws: Any) -> None:
     payment = pending_payment(amount=12500)
     earlier = dataclasses.replace(payment, refunded_amount=2000)  # as if refunds were counted meanwhile

@@ -45,8 +45,11 @@ def apply_event(
     )
     if done.result is ApplyResult.FOREIGN and done.current is not None:
         _foreign(store, done.current, event_id=event_id, event_type=event_type, cko_id=cko_id, now=now)
-    if done.result is ApplyResult.APPLIED and rule.target is Stage.CAPTURED and done.previous_stage in DEAD_STAGES:
-        _captured_after_end(store, payment_id, previous=done.previous_stage, now=now)
+    if done.result is ApplyResult.APPLIED and rule.target is Stage.CAPTURED:
+        if done.previous_stage in DEAD_STAGES:
+            _captured_after_end(store, payment_id, previous=done.previous_stage, now=now)
+        if amount is not None and done.ordered_amount is not None and amount != done.ordered_amount:
+            _captured_other_amount(store, payment_id, captured=amount, ordered=done.ordered_amount, now=now)
     return done
 
 
@@ -68,6 +71,17 @@ def _captured_after_end(store: PaymentStore, payment_id: str, *, previous: Stage
     if store.flag_attention(payment_id, now=now, reason=reason, open_only=False):
         metric("PaymentsCapturedAfterEnd")
         logger.error("payment captured after it had ended", extra={"payment_id": payment_id, "previous": previous})
+
+
+def _captured_other_amount(store: PaymentStore, payment_id: str, *, captured: int, ordered: int, now: int) -> None:
+    """QPay captures the whole amount: Checkout capturing another amount than the order's does not add
+    up. The capture stands (the money was taken, and refunds are bounded by what was captured), but it is
+    parked as an anomaly and the payment flagged for a human."""
+    detail = {"captured_amount": captured, "amount": ordered}
+    if store.record_anomaly(payment_id, "capture:amount", kind="capture_amount_mismatch", detail=detail, now=now):
+        metric("WebhookAnomalies")
+        logger.error("captured amount differs from the order's", extra={"payment_id": payment_id, **detail})
+    store.flag_attention(payment_id, now=now, reason=f"captured {captured}, ordered {ordered}", open_only=False)
 
 
 def apply_checkout_status(
@@ -103,6 +117,8 @@ def apply_checkout_status(
         changes: dict[str, Any] = {"stage": target, "updated_at": now, "version": payment.version + 1}
         if target is Stage.CAPTURED:
             taken = amount if isinstance(amount, int) and not isinstance(amount, bool) else payment.amount
+            if taken != payment.amount:  # flagged for a human as well: read it back as stored
+                return store.get_payment(payment.id) or payment
             changes.update(captured_amount=taken, refundable_amount=taken - payment.refunded_amount)
         return dataclasses.replace(payment, **changes)
     if done.current is not None:

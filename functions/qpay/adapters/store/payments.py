@@ -40,6 +40,7 @@ class Transitioned:
     result: ApplyResult
     current: Payment | None = None
     previous_stage: Stage | None = None
+    ordered_amount: int | None = None  # the payment's amount, read back on a capture that named an amount
 
 
 class PaymentsMixin(StoreBase):
@@ -332,7 +333,9 @@ class PaymentsMixin(StoreBase):
                 ConditionExpression=condition,
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
-                ReturnValues="UPDATED_OLD",
+                # a capture with Checkout's amount reads the ordered amount back in the same call (to
+                # compare them); every other transition returns only what it changed
+                ReturnValues="ALL_OLD" if ":amt" in values else "UPDATED_OLD",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as exc:
@@ -348,7 +351,12 @@ class PaymentsMixin(StoreBase):
                 return Transitioned(ApplyResult.FOREIGN, current)
             return Transitioned(ApplyResult.STALE, current)
         old = from_ddb(response.get("Attributes")) or {}
-        return Transitioned(ApplyResult.APPLIED, previous_stage=Stage(old["stage"]) if "stage" in old else None)
+        ordered = old.get("amount")
+        return Transitioned(
+            ApplyResult.APPLIED,
+            previous_stage=Stage(old["stage"]) if "stage" in old else None,
+            ordered_amount=ordered if isinstance(ordered, int) and not isinstance(ordered, bool) else None,
+        )
 
     # ---------------------------------------------------------------- anomalies
     def record_anomaly(self, payment_id: str, key: str, *, kind: str, detail: dict[str, Any], now: int) -> bool:
