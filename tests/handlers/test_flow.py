@@ -51,6 +51,10 @@ def test_pay_return_and_webhooks_end_captured(aws, sim) -> None:
     assert response["statusCode"] == 303
     assert response["headers"]["Location"].startswith("https://shop.example.qa/orders/thanks?")
     assert "reference=ORD-1001" in response["headers"]["Location"]
+    # the storefront URL carries the payment id and the session id came in the query: neither may leak
+    # to a third party through the Referer header, nor sit in a cache (A13)
+    assert response["headers"]["Referrer-Policy"] == "no-referrer"
+    assert response["headers"]["Cache-Control"] == "no-store"
     assert body_of(invoke_get(body["id"]))["status"] == "Captured"  # recorded from Checkout, not the URL
     results = deliver_all(sim)
     assert [r["result"] for r in results][-1] in ("applied", "stale")
