@@ -55,8 +55,8 @@ def shop_url(stack: LocalStack) -> str:
     return stack.api_url + "/shop"
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
+def launched_chromium() -> Iterator[Any]:
+    """Debian's Chromium under Playwright for one module (skips the test when it is missing)."""
     reason = chromium_missing()
     if reason:
         pytest.skip(reason)
@@ -68,6 +68,11 @@ def browser() -> Iterator[Any]:
             yield b
         finally:
             b.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    yield from launched_chromium()
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from qpay_local.stack import LocalStack
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, chromium_missing
+from tests.browser.conftest import launched_chromium
 from tests.local.test_dashboard import cko_id, create
 
 pytestmark = pytest.mark.browser
@@ -24,17 +24,7 @@ def stack() -> Iterator[LocalStack]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    reason = chromium_missing()
-    if reason:
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
+    yield from launched_chromium()
 
 
 def test_search_open_and_watch_the_timeline(stack, browser):
