@@ -165,6 +165,9 @@ def pyproject(only: list[str], tests: list[str]) -> str:
         + 'type_check_command = ["python", "-m", "mypy", "--output", "json", "--config-file=/dev/null", '
         + '"--ignore-missing-imports", "--explicit-package-bases", "-p", "qpay.domain", "-p", "qpay.service"]\n'
         + "use_setproctitle = false\n"
+        # a mutant that loops forever is stopped after 2 x 4 x the CPU time its tests took unmutated
+        # (mutmut's default, 2 x 15, let each such mutant hold a worker for minutes on this machine)
+        + "timeout_multiplier = 4.0\n"
     )
 
 
