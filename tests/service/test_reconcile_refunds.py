@@ -210,3 +210,74 @@ def test_what_still_differs_after_repairing_is_reported(aws: Any) -> None:
         Finding(payment.id, "refund_open", False, f"{stale.id} still Pending at Checkout.com"),
     ]
     assert balances(payment) == (3000, 8500)
+
+
+def test_our_refund_matched_by_its_reference_alone(aws: Any) -> None:
+    payment = captured_payment()
+    refund = our_refund(payment, 2500, at=NOW)  # Checkout's 202 never recorded: no action id on our side
+    act = "act_" + "m" * 26
+    checkout = checkout_for(payment, 2500, [action(act, 2500, reference=refund.id)])
+    assert run(payment, checkout) == [
+        Finding(payment.id, "refund", True, f"our refund {refund.id}: {act} approved 2500")
+    ]
+    got = deps.store().get_refund(payment.id, refund.id)
+    assert (got.state, got.action_id) == (RefundState.REFUNDED, act)
+    assert balances(payment) == (2500, 10000)
+
+
+def test_a_refund_exactly_the_grace_old_is_no_longer_in_flight(aws: Any) -> None:
+    payment = captured_payment()
+    act = "act_" + "b" * 26
+    refund = our_refund(payment, 2000, at=LATER - GRACE, action_id=act)
+    # a dry run reports the totals (nothing is in flight any more) and the open refund
+    assert run(payment, checkout_for(payment, 2000), fix=False) == [
+        Finding(payment.id, "refund_total", False, "refunded here 0, at Checkout.com 2000"),
+        Finding(payment.id, "refund_open", False, f"{refund.id} Pending"),
+    ]
+    # for real, its decided action settles it (it is not young any more)
+    findings = run(payment, checkout_for(payment, 2000, [action(act, 2000, reference=refund.id)]))
+    assert findings == [Finding(payment.id, "refund", True, f"our refund {refund.id}: {act} approved 2000")]
+
+
+def test_a_refund_checkout_has_not_decided_is_reported_from_the_grace_on(aws: Any) -> None:
+    payment = captured_payment()
+    refund = our_refund(payment, 2000, at=LATER - GRACE, action_id="act_" + "k" * 26)
+    assert run(payment, checkout_for(payment, 0)) == [
+        Finding(payment.id, "refund_open", False, f"{refund.id} still Pending at Checkout.com")
+    ]
+
+
+def test_a_young_refund_of_ours_does_not_stop_the_others_being_counted(aws: Any) -> None:
+    payment = captured_payment()
+    mine, elsewhere = "act_" + "y" * 26, "act_" + "x" * 26
+    refund = our_refund(payment, 1000, at=LATER - 60, action_id=mine)
+    actions = [action(elsewhere, 3000, reference="DASH-9"), action(mine, 1000, reference=refund.id)]  # latest first
+    assert run(payment, checkout_for(payment, 4000, actions)) == [
+        Finding(payment.id, "refund", True, f"refund made elsewhere (DASH-9): {elsewhere} approved 3000")
+    ]
+
+
+class StepFunctions:
+    def __init__(self) -> None:
+        self.sent: list[dict[str, Any]] = []
+
+    def send_task_success(self, **kwargs: Any) -> None:
+        self.sent.append(kwargs)
+
+
+def test_settling_our_refund_wakes_its_waiting_workflow(aws: Any) -> None:
+    payment = captured_payment()
+    act = "act_" + "t" * 26
+    refund = our_refund(payment, 2500, at=NOW, action_id=act)
+    deps.store().store_task_token(payment.id, refund.id, token="token-1", now=NOW)
+    sfn = StepFunctions()
+    ports = ReconcilePorts(
+        store=deps.store(),
+        checkout=checkout_for(payment, 2500, [action(act, 2500, reference=refund.id)]),  # type: ignore[arg-type]
+        settings=settings(),
+        stepfunctions=sfn,
+    )
+    assert [f.kind for f in reconcile_payment(payment.id, now=LATER, ports=ports)] == ["refund"]
+    assert sfn.sent == [
+        {"taskToken": "token-1", "output": f'{{"refund_id": "{refund.id}", "state": "Refunded", "action_id": "{act}"}}'}
+    ]

@@ -13,10 +13,11 @@ import pytest
 
 from qpay import deps
 from qpay.adapters.checkout import CheckoutUnavailable
+from qpay.domain.states import Stage
 from qpay.observability import logger
 from qpay.service import reconcile
 from qpay.service.reconcile import PER_PAYMENT_BUDGET_S, Finding, ReconcilePorts, Report
-from tests.service.helpers import NOW, settings
+from tests.service.helpers import NOW, pending_payment, settings
 
 
 def ports(**s: Any) -> ReconcilePorts:
@@ -134,3 +135,80 @@ def test_the_report_names_the_day_and_the_window(aws: Any, monkeypatch: pytest.M
     with_check(monkeypatch, lambda pid: [])
     report = reconcile.run(now=NOW, ports=ports(), payment_ids=[], since=NOW - 3600)
     assert isinstance(report, Report) and (report.day, report.since, report.checked) == ("2027-01-15", NOW - 3600, 0)
+
+
+class Checkout:
+    def __init__(self, doc: dict[str, Any]) -> None:
+        self.doc = doc
+
+    def get_payment(self, cko_id: str) -> dict[str, Any]:
+        return {**self.doc, "id": cko_id}
+
+    def get_actions(self, cko_id: str) -> list[dict[str, Any]]:
+        return []
+
+
+def _payment_ports(doc: dict[str, Any]) -> ReconcilePorts:
+    return ReconcilePorts(store=deps.store(), checkout=Checkout(doc), settings=settings())  # type: ignore[arg-type]
+
+
+def test_a_status_checkout_cannot_move_us_to_is_a_conflict_not_a_change(aws: Any) -> None:
+    payment = pending_payment()
+    captured = {"status": "Captured", "amount": payment.amount}
+    assert reconcile.reconcile_payment(payment.id, now=NOW + 60, ports=_payment_ports(captured))[0].fixed
+    findings = reconcile.reconcile_payment(payment.id, now=NOW + 120, ports=_payment_ports({"status": "Declined"}))
+    detail = "ours Captured, Checkout.com Declined: not moved (a stage is never left backwards)"
+    assert findings == [Finding(payment.id, "status_conflict", False, detail)]
+    assert deps.store().get_payment(payment.id).stage is Stage.CAPTURED
+
+
+def test_a_status_repair_is_applied_by_default_and_recorded_as_the_reconciliations(aws: Any) -> None:
+    payment = pending_payment()
+    findings = reconcile.reconcile_payment(payment.id, now=NOW + 60, ports=_payment_ports({"status": "Declined"}))
+    assert findings == [Finding(payment.id, "status", True, "Pending -> Declined (Checkout.com: Declined)")]
+    item = aws.item(f"PAYMENT#{payment.id}", "PAYMENT")
+    assert item["stage"] == "Declined" and "reconcile:payment_capture_declined" in item["applied_events"]
+
+
+def test_a_flagged_payment_is_reported_beside_its_repair(aws: Any) -> None:
+    payment = pending_payment()
+    assert deps.store().flag_attention(payment.id, now=NOW, reason="still pending")
+    findings = reconcile.reconcile_payment(payment.id, now=NOW + 60, ports=_payment_ports({"status": "Expired"}))
+    assert findings == [
+        Finding(payment.id, "attention", False, "flagged: still pending at Checkout.com"),
+        Finding(payment.id, "status", True, "Pending -> Expired (Checkout.com: Expired)"),
+    ]
+
+
+def test_days_between_includes_both_ends() -> None:
+    midnight = NOW - NOW % reconcile.DAY
+    assert reconcile.days_between(midnight, midnight) == ["2027-01-15"]
+    assert reconcile.days_between(midnight - 1, midnight) == ["2027-01-14", "2027-01-15"]
+    assert reconcile.days_between(midnight + 5, midnight + 2 * reconcile.DAY) == [
+        "2027-01-15",
+        "2027-01-16",
+        "2027-01-17",
+    ]
+
+
+class Index:
+    """The changed-by-day index as changed_since reads it, recording the limit of each read."""
+
+    def __init__(self, by_day: dict[str, list[str]]) -> None:
+        self.by_day, self.limits = by_day, []  # type: list[tuple[str, int]]
+
+    def changed_payments(self, *, day: str, limit: int) -> list[str]:
+        self.limits.append((day, limit))
+        return self.by_day.get(day, [])[:limit]
+
+
+def test_changed_since_reads_no_more_than_it_can_keep() -> None:
+    midnight = NOW - NOW % reconcile.DAY
+    index = Index({"2027-01-15": ["qpp_a", "qpp_b"], "2027-01-14": ["qpp_c", "qpp_d", "qpp_e", "qpp_f"]})
+    found, cut = reconcile.changed_since(index, since=midnight - 1, now=midnight + 60, max_items=4)  # type: ignore[arg-type]
+    assert (found, cut) == (["qpp_a", "qpp_b", "qpp_c", "qpp_d"], True)
+    assert index.limits == [("2027-01-15", 5), ("2027-01-14", 3)]  # one more than room is left: to know it is cut
+    index.limits.clear()
+    found, cut = reconcile.changed_since(index, since=midnight - 1, now=midnight + 60, max_items=10)  # type: ignore[arg-type]
+    assert (found, cut) == (["qpp_a", "qpp_b", "qpp_c", "qpp_d", "qpp_e", "qpp_f"], False)
+    assert index.limits == [("2027-01-15", 11), ("2027-01-14", 9)]
