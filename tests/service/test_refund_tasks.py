@@ -3,6 +3,8 @@ Step Functions client and a scripted Checkout.com (both doubles of their APIs, t
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,7 +13,8 @@ import pytest
 
 from qpay import deps
 from qpay.adapters.checkout import CheckoutNotFound, CheckoutRejected
-from qpay.domain.errors import Conflict, NotFound, UpstreamUnavailable
+from qpay.domain import ids
+from qpay.domain.errors import AmountExceedsBalance, Conflict, NotFound, NotRefundable, UpstreamUnavailable
 from qpay.domain.refunds import RefundState
 from qpay.domain.states import Stage
 from qpay.service.refunds import (
@@ -409,3 +412,66 @@ def test_the_sweeper_leaves_final_refunds_and_restarts_dead_executions(aws: Any)
     assert sweep_refund(payment.id, refund.id, now=NOW + 902, ports=_ports(sfn)) == "final"
     assert sweep_refund(payment.id, "qrf_" + "d" * 26, now=NOW + 902, ports=_ports(sfn)) == "final"
     assert deps.store().get_payment(payment.id).stage is Stage.CAPTURED
+
+
+# ------------------------------------------------------------------ the request, racing another writer
+class StaleReads:
+    """The store, except that reading the payment returns ``snapshot`` (what it was a moment ago), and the
+    reads are counted."""
+
+    def __init__(self, snapshot: Any = None) -> None:
+        self.real, self.snapshot, self.reads = deps.store(), snapshot, 0
+
+    def get_payment(self, payment_id: str) -> Any:
+        self.reads += 1
+        return self.snapshot if self.snapshot is not None else self.real.get_payment(payment_id)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+
+def _stale_ports(store: StaleReads) -> RefundPorts:
+    return RefundPorts(
+        store=store,  # type: ignore[arg-type]
+        settings=settings(refund_state_machine_arn=ARN),
+        checkout=FakeCheckout(),  # type: ignore[arg-type]
+        stepfunctions=FakeSfn(),
+    )
+
+
+def test_a_balance_spent_meanwhile_is_refused_naming_what_is_left(aws: Any) -> None:
+    payment = _captured()
+    _request(payment, _ports(), amount=10500, key="first")  # another refund took most of it meanwhile
+    with pytest.raises(AmountExceedsBalance) as info:
+        _request(payment, _stale_ports(StaleReads(snapshot=payment)), amount=5000, key="second")
+    assert info.value.message == "amount exceeds the refundable balance 2000"
+    assert info.value.details == [{"field": "amount", "issue": "at most 2000"}]
+    assert deps.store().get_payment(payment.id).refundable_amount == 2000  # nothing more reserved
+
+
+def test_a_payment_no_longer_captured_is_refused(aws: Any) -> None:
+    pending = pending_payment(amount=12500)
+    looks_captured = dataclasses.replace(pending, stage=Stage.CAPTURED, captured_amount=12500, refundable_amount=12500)
+    with pytest.raises(NotRefundable) as info:
+        _request(looks_captured, _stale_ports(StaleReads(snapshot=looks_captured)))
+    assert info.value.message == "payment is not captured: only captured payments can be refunded"
+    assert deps.store().get_refund(pending.id, ids.refund_id_for_key(pending.id, "k1")) is None
+
+
+def test_a_request_records_when_and_its_fingerprint(aws: Any) -> None:
+    payment = _captured()
+    refund, _ = _request(payment, _ports(), reference="R-1")
+    stored = deps.store().get_refund(payment.id, refund.id)
+    assert (stored.created_at, stored.updated_at) == (NOW + 10, NOW + 10)
+    # the fingerprint a retry is compared with, also after a deploy: pinned
+    assert stored.request_hash == hashlib.sha256(b'[5000,"R-1","damaged"]').hexdigest()
+
+
+def test_a_malformed_payment_id_is_not_even_looked_up(aws: Any) -> None:
+    store = StaleReads()
+    with pytest.raises(NotFound):
+        request_refund(
+            "qpp_NOT-AN-ID", amount=1, reference=None, reason=None, principal=None, idempotency_key="k", now=NOW,
+            ports=_stale_ports(store),
+        )  # fmt: skip
+    assert store.reads == 0
