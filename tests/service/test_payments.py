@@ -3,6 +3,8 @@ payment stored, idempotent replays, and every refusal's text and fields (the API
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -353,3 +355,18 @@ def test_a_second_checkout_payment_for_one_of_ours_keeps_the_first(aws: Any, cap
     assert (item["sk"], item["anomaly"]) == (f"ANOMALY#create:{second}", "second_checkout_payment")
     assert item["detail"] == {"cko_id": second, "bound_cko_id": first}
     assert '"WebhookAnomalies":[1.0]' in capfd.readouterr().out
+
+
+def test_the_idempotency_fingerprint_is_pinned() -> None:
+    # a retry after a deploy must compute the same hash: canonical JSON (sorted keys, no spaces), keyed
+    req = _req(metadata={"b": 1, "a": "x"}, customer={"name": "Test Shopper", "email": "shopper@example.com"})
+    canonical = json.dumps(
+        {
+            "amount": 12500, "currency": "QAR", "customer": {"email": "shopper@example.com", "name": "Test Shopper"},
+            "description": "Order 1001", "language": "ar", "metadata": {"a": "x", "b": 1},
+            "national_id": keys.NATIONAL_ID, "quantity": 2, "reference": "ORD-1001",
+        },
+        separators=(",", ":"),
+    )  # fmt: skip
+    assert canonical.startswith('{"amount":12500,"currency":"QAR","customer":{"email"')
+    assert fingerprint(req, "k") == hmac.new(b"k", canonical.encode(), hashlib.sha256).hexdigest()

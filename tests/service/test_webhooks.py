@@ -267,3 +267,34 @@ def test_refund_pending_is_recorded_for_a_refund_we_know_by_its_action(aws: Any)
     before = aws.items()
     assert _deliver(unknown, None) == "ignored"  # nothing to match yet: its outcome will say
     assert aws.items() == before
+
+
+@pytest.mark.parametrize("unusable", ["webhook_signing_keys", "webhook_authorization"])
+def test_an_unusable_webhook_key_refuses_every_notification(aws: Any, unusable: str) -> None:
+    from qpay.adapters.secrets import SecretsInvalid
+
+    raw, signature = signed({"id": "evt_1"})
+    refusing = type(deps.keys())(
+        webhook_signing_keys=(keys.WEBHOOK_SIGNING_KEY,), problems={unusable: "a placeholder (set-me)"}
+    )
+    with pytest.raises(SecretsInvalid) as info:
+        authenticate(raw, signature=signature, authorization=None, keys=refusing)
+    assert info.value.problems == [f"{unusable}: a placeholder (set-me)"]
+    # a problem with a key webhooks do not use does not stop them
+    other = type(deps.keys())(webhook_signing_keys=(keys.WEBHOOK_SIGNING_KEY,), problems={"order_token_keys": "x"})
+    authenticate(raw, signature=signature, authorization=None, keys=other)
+
+
+def test_the_authorization_header_reaches_the_check(aws: Any) -> None:
+    import dataclasses
+
+    payment = pending_payment()
+    raw, signature = signed(_captured(payment))
+    ports = webhook_ports()
+    shared = "Bearer shared-secret-0123456789"
+    guarded = dataclasses.replace(
+        ports, keys=type(deps.keys())(webhook_signing_keys=(keys.WEBHOOK_SIGNING_KEY,), webhook_authorization=shared)
+    )
+    assert handle(raw, signature=signature, authorization=shared, now=NOW, ports=guarded) == "applied"
+    with pytest.raises(Unauthorized):
+        handle(raw, signature=signature, authorization=None, now=NOW, ports=guarded)
