@@ -66,6 +66,8 @@ class FakeSfn:
     def describe_execution(self, *, executionArn: str) -> dict[str, Any]:
         self.described.append(executionArn)
         name = executionArn.rsplit(":", 1)[1]
+        if executionArn != ARN.replace(":stateMachine:", ":execution:") + ":" + name:
+            raise AwsError("InvalidArn")  # as Step Functions answers an ARN that is not an execution's
         if name not in self.executions:
             raise AwsError("ExecutionDoesNotExist")
         return {"status": self.executions[name]}
