@@ -37,6 +37,20 @@ def pending_payment(*, bound: bool = True, amount: int = 12500, now: int = NOW, 
     return payment
 
 
+def captured_payment(*, amount: int = 12500) -> Payment:
+    """A pending payment that Checkout.com then captured in full (a payment_captured applied)."""
+    from qpay.service.transitions import apply_event
+
+    payment = pending_payment(amount=amount)
+    apply_event(
+        deps.store(), payment.id, event_id="evt_cap", event_type="payment_captured", cko_id=payment.cko_id,
+        amount=amount, now=NOW, settings=settings(),
+    )  # fmt: skip
+    captured = deps.store().get_payment(payment.id)
+    assert captured is not None
+    return captured
+
+
 def webhook_ports(**overrides: Any) -> WebhookPorts:
     return WebhookPorts(store=deps.store(), settings=settings(**overrides), keys=deps.keys(), stepfunctions=None)
 

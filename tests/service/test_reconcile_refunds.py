@@ -12,10 +12,8 @@ import pytest
 from qpay import deps
 from qpay.domain.records import Payment, Refund
 from qpay.domain.refunds import RefundState
-from qpay.domain.states import Stage
 from qpay.service.reconcile import Finding, ReconcilePorts, reconcile_payment
-from qpay.service.transitions import apply_checkout_status
-from tests.service.helpers import NOW, pending_payment, settings
+from tests.service.helpers import NOW, captured_payment, settings
 
 GRACE = 6 * 3600
 LATER = NOW + 2 * GRACE  # when the reconciliation runs
@@ -36,14 +34,6 @@ class Checkout:
         assert cko_id == self.doc["id"]
         self.action_reads += 1
         return self.actions
-
-
-def captured_payment() -> Payment:
-    payment = pending_payment(amount=12500)
-    doc = {"id": payment.cko_id, "status": "Captured", "amount": 12500}
-    done = apply_checkout_status(deps.store(), payment, doc, now=NOW, settings=settings(), source="webhook")
-    assert done.stage is Stage.CAPTURED
-    return done
 
 
 def our_refund(payment: Payment, amount: int, *, at: int, action_id: str | None = None, letter: str = "a") -> Refund:

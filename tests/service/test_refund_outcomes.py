@@ -15,17 +15,11 @@ from qpay.domain.refunds import RefundState
 from qpay.service import refund_outcomes
 from qpay.service.refund_notify import notify_workflow
 from qpay.service.refund_outcomes import record_refund_outcome
-from qpay.service.transitions import apply_event
-from tests.service.helpers import NOW, pending_payment, settings
+from tests.service.helpers import NOW, captured_payment, pending_payment
 
 
 def _captured(amount: int = 10000) -> Any:
-    payment = pending_payment(amount=amount)
-    apply_event(
-        deps.store(), payment.id, event_id="evt_cap", event_type="payment_captured", cko_id=payment.cko_id,
-        amount=amount, now=NOW, settings=settings(),
-    )  # fmt: skip
-    return deps.store().get_payment(payment.id)
+    return captured_payment(amount=amount)
 
 
 def _reserve(payment: Any, amount: int, *, rid: str = "qrf_" + "a" * 26, action: str | None = "act_1") -> Refund:

@@ -30,8 +30,7 @@ from qpay.service.refunds import (
     task_reconcile,
     task_request,
 )
-from qpay.service.transitions import apply_event
-from tests.service.helpers import NOW, pending_payment, settings
+from tests.service.helpers import NOW, captured_payment, pending_payment, settings
 
 ARN = "arn:aws:states:me-central-1:123456789012:stateMachine:qpay-refunds"
 
@@ -106,12 +105,7 @@ def _ports(sfn: FakeSfn | None = None, checkout: FakeCheckout | None = None) -> 
 
 
 def _captured(amount: int = 12500) -> Any:
-    payment = pending_payment(amount=amount)
-    apply_event(
-        deps.store(), payment.id, event_id="evt_cap", event_type="payment_captured", cko_id=payment.cko_id,
-        amount=amount, now=NOW, settings=settings(),
-    )  # fmt: skip
-    return deps.store().get_payment(payment.id)
+    return captured_payment(amount=amount)
 
 
 def _request(payment: Any, ports: RefundPorts, *, amount: int | None = 5000, key: str = "k1", **kw: Any) -> Any:

@@ -12,7 +12,7 @@ from qpay import deps
 from qpay.domain.errors import Unauthorized, ValidationFailed
 from qpay.domain.states import Stage
 from qpay.service.webhooks import authenticate, handle, read_event
-from tests.service.helpers import NOW, pending_payment, signed, webhook_ports
+from tests.service.helpers import NOW, captured_payment, pending_payment, signed, webhook_ports
 from tests.support import keys
 from tests.support.webhooks import cko_id, notification
 
@@ -158,15 +158,9 @@ def test_a_redelivered_refund_outcome_still_wakes_the_waiting_workflow(aws: Any)
     (a duplicate) must wake it, or the workflow sits out its whole timeout."""
     from qpay.domain.records import Refund
     from qpay.service.refund_outcomes import record_refund_outcome
-    from qpay.service.transitions import apply_event
-    from tests.service.helpers import settings
 
-    payment = pending_payment(amount=10000)
+    payment = captured_payment(amount=10000)
     store = deps.store()
-    apply_event(
-        store, payment.id, event_id="evt_cap", event_type="payment_captured", cko_id=payment.cko_id, amount=10000,
-        now=NOW, settings=settings(),
-    )  # fmt: skip
     rid = "qrf_" + "a" * 26
     store.reserve_refund(Refund(id=rid, payment_id=payment.id, amount=4000, created_at=NOW, updated_at=NOW), now=NOW)
     store.mark_refund_pending(payment.id, rid, action_id="act_1", now=NOW)
@@ -202,15 +196,9 @@ class _Sfn:
 
 def _refund_in_flight(amount: int = 4000, *, token: str | None = "tok-1") -> tuple[Any, str]:
     from qpay.domain.records import Refund
-    from qpay.service.transitions import apply_event
-    from tests.service.helpers import settings
 
-    payment = pending_payment(amount=10000)
+    payment = captured_payment(amount=10000)
     store = deps.store()
-    apply_event(
-        store, payment.id, event_id="evt_cap", event_type="payment_captured", cko_id=payment.cko_id, amount=10000,
-        now=NOW, settings=settings(),
-    )  # fmt: skip
     rid = "qrf_" + "a" * 26
     store.reserve_refund(Refund(id=rid, payment_id=payment.id, amount=amount, created_at=NOW, updated_at=NOW), now=NOW)
     store.mark_refund_pending(payment.id, rid, action_id="act_1", now=NOW)
