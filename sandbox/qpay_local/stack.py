@@ -8,11 +8,7 @@ the Checkout.com simulator. The handlers only see configuration (environment var
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
-import os
-import secrets
-import string
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
@@ -23,21 +19,23 @@ from typing import TYPE_CHECKING, Any, Literal, TextIO
 
 from botocore.credentials import Credentials
 
-from qpay_local import moto_atomic, sfn, timing
+from qpay_local import moto_atomic, provision, report, sfn, timing, wiring
 from qpay_local.activity import Activity
-from qpay_local.apigw import Cors, Gateway, GatewayConfig
+from qpay_local.apigw import Gateway
 from qpay_local.dashboard import Dashboard
 from qpay_local.ddb_local import DynamoDBLocal
+from qpay_local.environment import ProcessEnv, handler_env
 from qpay_local.eventbus import EventTap
 from qpay_local.forwarder import EventForwarder
 from qpay_local.httpserver import ServerThread, check_free
-from qpay_local.keys import LocalCredentials, LocalKeys, secret_document
+from qpay_local.ids import ACCOUNT_ID, rand
+from qpay_local.keys import LocalCredentials, LocalKeys
 from qpay_local.logs import LogFormat, LogRouter
-from qpay_local.moto_world import MotoServer, client, create_table
+from qpay_local.moto_world import MotoServer, client
 from qpay_local.runtime import LocalFunction, Runtime
 from qpay_local.schedules import Scheduler
-from qpay_local.streams import ConsumerConfig, StreamConsumer
-from qpay_local.template import Resolver, Template
+from qpay_local.streams import StreamConsumer
+from qpay_local.template import Template
 from qpay_local.ttl import TtlMarks, TtlSweeper
 
 if TYPE_CHECKING:
@@ -49,7 +47,7 @@ log = logging.getLogger("qpay_local")
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_TEMPLATE = REPO_ROOT / "template.yaml"
-ACCOUNT_ID = "123456789012"
+__all__ = ["ACCOUNT_ID", "DEFAULT_TEMPLATE", "REPO_ROOT", "LocalStack", "StackKeys", "running"]
 
 #: Step Functions waits when time is not compressed from the template's values (ASL's minimum is 1 s).
 DEFAULT_SFN_SUBSTITUTIONS: dict[str, Any] = {
@@ -70,10 +68,6 @@ class StackKeys:
     order_token_kid: str = ""
     server_key: str = ""
     forwarding_secret: str = ""
-
-
-def _rand(n: int, alphabet: str = string.ascii_lowercase + string.digits) -> str:
-    return "".join(secrets.choice(alphabet) for _ in range(n))
 
 
 class LocalStack:
@@ -151,7 +145,7 @@ class LocalStack:
         self.local_credentials = credentials or LocalCredentials.generate(region)
         self.ddb_local_port = ddb_local_port
         self.extra_cors_origins = [o.strip().rstrip("/") for o in extra_cors_origins if o.strip()]
-        self.api_id = _rand(10)
+        self.api_id = rand(10)
         self.env: dict[str, str] = {}
         self.table_name = ""
         self.table_names: dict[str, str] = {}
@@ -172,7 +166,8 @@ class LocalStack:
         self.ddb_local_server: DynamoDBLocal | None = None
         self.ttl_marks = TtlMarks()
         self._api: ServerThread | None = None
-        self._saved_env: dict[str, str | None] = {}
+        self._process_env = ProcessEnv()
+        self.functions: dict[str, LocalFunction] = {}
         self._uninstall_sfn: Any = None
         self._clients: dict[str, Any] = {}
         self._started = False
@@ -280,24 +275,35 @@ class LocalStack:
             self.ddb_local_server.start()
         if self.start_simulator:
             self._start_sim()
-        resolver = self._create_resources()
-        self._apply_env(resolver)
-        functions = self._functions
+        resolver = provision.create_resources(self)
+        self.env = handler_env(
+            self.template,
+            resolver,
+            credentials=self.local_credentials,
+            aws_endpoint=self.aws_endpoint,
+            dynamodb_endpoint=self.dynamodb_endpoint,
+            region=self.region,
+            compress_time=self.compress_time,
+            time_scale=self.time_scale,
+            overrides=self.env_overrides,
+        )
+        self._process_env.apply(self.env)
+        functions = self.functions
         if self.log_router is not None:
             import qpay.observability  # noqa: F401, PLC0415 - the product's logger exists before it is routed
 
             self.log_router.install(capture_stdout=self.capture_metric_lines)
         self.runtime = Runtime(functions, self.template.root, observer=self.log_router)
         self._uninstall_sfn = sfn.install(self._knows_function, self.runtime.invoke)
-        self._create_state_machines(resolver)
+        provision.create_state_machines(self, resolver)
         if self.activity is not None:
             self.extra_apps["/_local"] = Dashboard(
                 lambda: self.client("dynamodb"), lambda: self.table_name, self.activity
             )
-        self.gateway = Gateway(self._gateway_config(resolver))
+        self.gateway = Gateway(wiring.gateway_config(self, resolver))
         if self.activity is not None:
             self.gateway.config.on_response = self.activity.on_gateway_call
-        self._start_streams(resolver)
+        wiring.start_streams(self, resolver)
         from_template = self.schedule_interval_s == "template"
         self.scheduler = Scheduler(
             self.template.schedules(),
@@ -345,7 +351,7 @@ class LocalStack:
             steps.append(self.ddb_local_server.stop)
         if self.log_router is not None:
             steps.append(self.log_router.uninstall)
-        steps.append(self._restore_env)
+        steps.append(self._process_env.restore)
         for step in steps:
             try:
                 step()
@@ -429,9 +435,6 @@ class LocalStack:
 
     @property
     def webhook_path(self) -> str:
-        return self._webhook_path()
-
-    def _webhook_path(self) -> str:
         for route in self.template.http_routes():
             if "webhook" in route.path.lower() and route.method in ("POST", "ANY"):
                 return route.path
@@ -443,7 +446,7 @@ class LocalStack:
         assert self._api is not None
         self.sim = Simulator(
             SimConfig(
-                webhook_urls=[self._api.base_url + self._webhook_path()],
+                webhook_urls=[self._api.base_url + self.webhook_path],
                 webhook_signing_key=self.local_keys.webhook_signing_key,
                 secret_key=self.local_keys.checkout_secret_key,
                 require_processing_channel=self.require_processing_channel,
@@ -455,377 +458,22 @@ class LocalStack:
         )
         self.sim.start(host=self.host, port=self.sim_port)
 
-    def _parameters(self) -> dict[str, Any]:
-        assert self._api is not None
-        api = self._api.base_url
-        values: dict[str, Any] = self.template.parameter_defaults()
-        values.update(
-            {
-                "PublicBaseUrl": api,
-                "StorefrontSuccessUrl": f"{api}/shop/result",
-                "StorefrontFailureUrl": f"{api}/shop/result",
-                "StorefrontOrigins": f"{api},http://localhost:{self._api.port}",
-                "ProcessingChannelId": "pc_" + _rand(26, "abcdefghijklmnopqrstuvwxyz234567"),
-            }
-        )
-        if self.sim is not None:
-            values["CheckoutBaseUrl"] = self.sim.base_url
-        values.update({k: str(v) for k, v in self.parameter_overrides.items()})
-        if self.extra_cors_origins:
-            known = [o.strip() for o in str(values.get("StorefrontOrigins", "")).split(",") if o.strip()]
-            values["StorefrontOrigins"] = ",".join(dict.fromkeys([*known, *self.extra_cors_origins]))
-        return {k: v for k, v in values.items() if k in self.template.parameters}
-
-    def _create_resources(self) -> Resolver:  # noqa: PLR0915 - one pass over the template's resources
-        t = self.template
-        p = f"arn:aws:{{}}:{self.region}:{ACCOUNT_ID}:"
-        refs: dict[str, Any] = {
-            "AWS::Region": self.region,
-            "AWS::AccountId": ACCOUNT_ID,
-            "AWS::Partition": "aws",
-            "AWS::URLSuffix": "amazonaws.com",
-            "AWS::StackName": self.stack_name,
-            "AWS::StackId": p.format("cloudformation") + f"stack/{self.stack_name}/{_rand(8)}",
-            "AWS::NoValue": None,
-        }
-        attrs: dict[str, Any] = {}
-        # Generic fallbacks for resources the local stack does not create (log groups, ...).
-        for logical_id in t.resources:
-            refs[logical_id] = f"{self.stack_name}-{logical_id}"
-            attrs[f"{logical_id}.Arn"] = p.format("local") + f"{self.stack_name}-{logical_id}"
-        refs.update(self._parameters())
-        types = {k: str(v.get("Type", "String")) for k, v in t.parameters.items()}
-        resolver = Resolver(refs, attrs, types)
-
-        ddb = self.client("dynamodb")
-        for logical_id, res in t.of_type("AWS::DynamoDB::Table").items():
-            props = res.get("Properties", {})
-            name = str(resolver.resolve(props.get("TableName", f"{self.stack_name}-{logical_id}")))
-            desc = create_table(ddb, name, props)
-            refs[logical_id] = name
-            attrs[f"{logical_id}.Arn"] = desc["TableArn"]
-            self.table_names[logical_id] = name
-            if desc.get("LatestStreamArn"):
-                attrs[f"{logical_id}.StreamArn"] = desc["LatestStreamArn"]
-                self.stream_arns[logical_id] = desc["LatestStreamArn"]
-        self.table_name = next(iter(self.table_names.values()), "")
-
-        sm = self.client("secretsmanager")
-        for logical_id, res in t.of_type("AWS::SecretsManager::Secret").items():
-            props = res.get("Properties", {})
-            name = str(resolver.resolve(props.get("Name", f"{self.stack_name}/{logical_id}")))
-            value = props.get("SecretString")
-            if value is None:  # the keys secret (GenerateSecretString): our fresh local keys
-                value = json.dumps(secret_document(self.local_keys))
-            arn = sm.create_secret(Name=name, SecretString=str(resolver.resolve(value)))["ARN"]
-            refs[logical_id] = arn
-            attrs[f"{logical_id}.Id"] = arn
-            self.secret_arns[logical_id] = arn
-
-        sqs = self.client("sqs")
-        for logical_id, res in t.of_type("AWS::SQS::Queue").items():
-            props = res.get("Properties", {})
-            name = str(resolver.resolve(props.get("QueueName", f"{self.stack_name}-{logical_id}")))
-            url = sqs.create_queue(QueueName=name)["QueueUrl"]
-            qattrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]
-            refs[logical_id] = url
-            attrs[f"{logical_id}.Arn"] = qattrs["QueueArn"]
-            attrs[f"{logical_id}.QueueName"] = name
-            attrs[f"{logical_id}.QueueUrl"] = url
-            self.queue_urls[logical_id] = url
-
-        buses = t.of_type("AWS::Events::EventBus")
-        if buses:
-            self.event_tap = EventTap(self.client("events"), sqs)
-            self.extra_apps["/_local/events"] = self.event_tap.wsgi
-        for logical_id, res in buses.items():
-            assert self.event_tap is not None
-            name = str(resolver.resolve(res.get("Properties", {}).get("Name", f"{self.stack_name}-{logical_id}")))
-            refs[logical_id] = name
-            attrs[f"{logical_id}.Arn"] = self.event_tap.create_bus(name)
-            attrs[f"{logical_id}.Name"] = name
-            self.event_bus_names[logical_id] = name
-
-        sns = self.client("sns")
-        for logical_id, res in t.of_type("AWS::SNS::Topic").items():
-            name = str(resolver.resolve(res.get("Properties", {}).get("TopicName", f"{self.stack_name}-{logical_id}")))
-            arn = sns.create_topic(Name=name)["TopicArn"]
-            refs[logical_id] = arn
-            attrs[f"{logical_id}.TopicArn"] = arn
-            self.topic_arns[logical_id] = arn
-
-        lam = self.client("lambda")
-        iam = self.client("iam")
-        self._functions: dict[str, LocalFunction] = {}
-        for logical_id, fn in t.functions().items():
-            name = f"{self.stack_name}-{logical_id}"
-            arn = sfn.create_lambda(lam, iam, name, fn.handler, fn.timeout, fn.memory)
-            refs[logical_id] = name
-            attrs[f"{logical_id}.Arn"] = arn
-            self._functions[logical_id] = LocalFunction(fn, name, arn)
-
-        for logical_id, res in t.of_type("AWS::Serverless::StateMachine").items():
-            props = res.get("Properties", {})
-            name = str(resolver.resolve(props.get("Name", f"{self.stack_name}-{logical_id}")))
-            arn = p.format("states") + f"stateMachine:{name}"
-            refs[logical_id] = arn
-            attrs[f"{logical_id}.Arn"] = arn
-            attrs[f"{logical_id}.Name"] = name
-        for logical_id in t.of_type("AWS::Serverless::HttpApi"):
-            refs[logical_id] = self.api_id
-        return resolver
-
-    def _create_state_machines(self, resolver: Resolver) -> None:
-        client_sfn = self.client("stepfunctions")
-        iam = self.client("iam")
-        role = sfn.ensure_role(iam, "qpay-local-states", "states.amazonaws.com")
-        for logical_id, res in self.template.of_type("AWS::Serverless::StateMachine").items():
-            props = res.get("Properties", {})
-            subs = {k: resolver.resolve(v) for k, v in (props.get("DefinitionSubstitutions") or {}).items()}
-            if self.compress_time:
-                subs = timing.workflow_substitutions(subs, self.time_scale)
-            subs.update(self.sfn_substitutions)
-            self.effective_sfn_substitutions = {k: v for k, v in subs.items() if not str(k).endswith("Arn")}
-            if "DefinitionUri" in props:
-                definition = sfn.render_definition(self.template.root / str(props["DefinitionUri"]), subs)
-            else:
-                definition = json.dumps(resolver.resolve(props["Definition"]))
-            name = resolver.getatt(logical_id, "Name")
-            arn = client_sfn.create_state_machine(
-                name=name, definition=definition, roleArn=role, type=str(props.get("Type", "STANDARD"))
-            )["stateMachineArn"]
-            self.state_machine_arns[logical_id] = arn
-
-    def _apply_env(self, resolver: Resolver) -> None:
-        env: dict[str, str] = {}
-        for fn in self.template.functions().values():
-            for key, value in fn.environment.items():
-                resolved = resolver.resolve(value)
-                if resolved is None:
-                    continue
-                env[key] = ",".join(resolved) if isinstance(resolved, list) else str(resolved)
-        if self.compress_time:
-            env.update(timing.product_env(env, self.time_scale))
-        c = self.local_credentials
-        env.update(
-            {
-                "AWS_ENDPOINT_URL": self.aws_endpoint,
-                "AWS_ENDPOINT_URL_DYNAMODB": self.dynamodb_endpoint,
-                "AWS_ENDPOINT_URL_DYNAMODB_STREAMS": self.dynamodb_endpoint,
-                "AWS_ACCESS_KEY_ID": c.access_key_id,
-                "AWS_SECRET_ACCESS_KEY": c.secret_access_key,
-                "AWS_DEFAULT_REGION": self.region,
-                "AWS_REGION": self.region,
-                "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
-                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
-            }
-        )
-        env.update(self.env_overrides)
-        self.env = env
-        for key in [*env, "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_SECURITY_TOKEN"]:
-            if key not in self._saved_env:
-                self._saved_env[key] = os.environ.get(key)
-        for key in ("AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_SECURITY_TOKEN"):
-            os.environ.pop(key, None)
-        os.environ.update(env)
-        _reset_product()
-
-    def _restore_env(self) -> None:
-        for key, value in self._saved_env.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        self._saved_env.clear()
-        _reset_product()
-
-    def _gateway_config(self, resolver: Resolver) -> GatewayConfig:
-        cors_cfg = self.template.cors()
-        cors = Cors.from_config(resolver.resolve(cors_cfg)) if cors_cfg else None
-        return GatewayConfig(
-            routes=self.template.http_routes(),
-            invoke=self.invoke,
-            credentials=self.botocore_credentials,
-            region=self.region,
-            account_id=ACCOUNT_ID,
-            api_id=self.api_id,
-            cors=cors,
-            iam_user_arn=f"arn:aws:iam::{ACCOUNT_ID}:user/qpay-local-merchant",
-            iam_user_id="AIDA" + _rand(17, string.ascii_uppercase + "234567"),
-            extra_apps=dict(self.extra_apps),
-        )
-
-    def _start_streams(self, resolver: Resolver) -> None:
-        streams_client = self.client("dynamodbstreams")
-        ttl_tables: dict[str, str] = {}
-        for logical_id, res in self.template.of_type("AWS::DynamoDB::Table").items():
-            spec = res.get("Properties", {}).get("TimeToLiveSpecification") or {}
-            if spec.get("Enabled"):
-                ttl_tables[logical_id] = str(spec["AttributeName"])
-        for source in self.template.stream_sources():
-            stream_arn = str(resolver.resolve(source.stream))
-            table_logical = next((k for k, v in self.stream_arns.items() if v == stream_arn), None)
-            dest = (((source.properties.get("DestinationConfig") or {}).get("OnFailure")) or {}).get("Destination")
-            queue_url = None
-            if dest is not None:
-                dest_arn = str(resolver.resolve(dest))
-                queue_url = next(
-                    (self.queue_urls[k] for k in self.queue_urls if resolver.getatt(k, "Arn") == dest_arn), None
-                )
-            cfg = ConsumerConfig.from_event(
-                source.properties,
-                function=source.function,
-                function_arn=self._functions[source.function].arn,
-                on_failure_queue_url=queue_url,
-                time_scale=self.time_scale,
-            )
-            consumer = StreamConsumer(
-                streams_client,
-                self.client("sqs"),
-                stream_arn,
-                cfg,
-                self.invoke,
-                region=self.region,
-                ttl_marks=None if self.use_ddb_local else self.ttl_marks.reader(),
-                ttl_attribute=ttl_tables.get(table_logical or ""),
-                poll_interval_s=self.stream_poll_interval_s,
-            )
-            consumer.start()
-            self.consumers.append(consumer)
-        if self.activity is not None and self.stream_arns:
-            table_logical, stream_arn = next(iter(self.stream_arns.items()))
-            self.activity_reader = StreamConsumer(
-                streams_client,
-                self.client("sqs"),
-                stream_arn,
-                ConsumerConfig(function="LocalDashboard", function_arn=""),
-                self.activity.on_stream_batch,
-                region=self.region,
-                ttl_marks=None if self.use_ddb_local else self.ttl_marks.reader(),
-                ttl_attribute=ttl_tables.get(table_logical),
-                poll_interval_s=0.1,
-            )
-            self.activity_reader.start()
-        if not self.use_ddb_local:
-            for logical_id, attribute in ttl_tables.items():
-                props = self.template.properties(logical_id)
-                view = (props.get("StreamSpecification") or {}).get("StreamViewType", "")
-                self.sweeper = TtlSweeper(
-                    self.client("dynamodb"),
-                    self.table_names[logical_id],
-                    attribute,
-                    [k["AttributeName"] for k in props["KeySchema"]],
-                    self.ttl_marks,
-                    interval_s=self.ttl_interval_s,
-                    keys_only_stream=view == "KEYS_ONLY",
-                )
-                if self.ttl_interval_s > 0:
-                    self.sweeper.start()
-
-    # -- reporting ---------------------------------------------------------------------------
+    # -- reporting (report.py) -----------------------------------------------------------------
 
     def storefront_env(self) -> dict[str, str]:
         """``env.local``: what a Node/PHP storefront needs to call this stack (dotenv keys)."""
-        k = self.local_keys
-        c = self.local_credentials
-        return {
-            "QPAY_API_URL": self.api_url,
-            "QPAY_MERCHANT_API_KEY": k.merchant_api_key,
-            "QPAY_ORDER_TOKEN_KID": k.order_token_kid,
-            "QPAY_ORDER_TOKEN_KEY": k.order_token_key,
-            "QPAY_WEBHOOK_SIGNING_KEY": k.webhook_signing_key,
-            "QPAY_EVENT_FORWARDING_SECRET": k.forwarding_secret,
-            "QPAY_CHECKOUT_SIMULATOR_URL": self.sim_url,
-            "QPAY_CHECKOUT_SECRET_KEY": k.checkout_secret_key,
-            "QPAY_REFUND_SIGV4_SERVICE": "execute-api",
-            "AWS_ENDPOINT_URL": self.aws_endpoint,
-            "AWS_ENDPOINT_URL_DYNAMODB": self.dynamodb_endpoint,
-            "AWS_ACCESS_KEY_ID": c.access_key_id,
-            "AWS_SECRET_ACCESS_KEY": c.secret_access_key,
-            "AWS_REGION": c.region,
-            "AWS_DEFAULT_REGION": c.region,
-        }
+        return report.storefront_env(self)
 
     def runtime_info(self) -> dict[str, Any]:
         """``stack.json``: where this stack listens, for ``make trigger`` (no secrets)."""
-        return {
-            "api_url": self.api_url,
-            "sim_url": self.sim_url,
-            "aws_endpoint": self.aws_endpoint,
-            "dynamodb_endpoint": self.dynamodb_endpoint,
-            "table_name": self.table_name,
-            "region": self.region,
-        }
+        return report.runtime_info(self)
 
     def time_settings(self) -> dict[str, str]:
         """The timers in effect (after ``--time-scale``), for the banner."""
-        env = self.env
-        out: dict[str, str] = {}
-        labels = {
-            "EXPIRY_WINDOW_S": "Expiry window",
-            "EXPIRY_REARM_BASE_S": "Expiry re-arm base",
-            "EXPIRY_REARM_CAP_S": "Expiry re-arm cap",
-            "EXPIRY_MAX_AGE_S": "Maximum age (then flagged)",
-            "CREATE_LEASE_S": "Create lease",
-            "REFUND_SWEEP_AFTER_S": "Open refund restarted after",
-            "RECONCILE_OPEN_REFUND_GRACE_S": "Reconcile leaves open refunds for",
-        }
-        for name, label in labels.items():
-            value = env.get(name) or str(timing.PRODUCT_TIMERS[name])
-            out[f"{label} ({name})"] = f"{value} s"
-        if self.sim is not None:
-            expiry = self.sim.config.payment_expiry_seconds
-            out["Checkout expires an unpaid payment after"] = f"{expiry:g} s" if expiry else "never"
-        if self.scheduler is not None:
-            for name, period in self.scheduler.periods().items():
-                out[f"Schedule {name}"] = f"every {period:g} s"
-        subs = self.effective_sfn_substitutions
-        if subs:
-            waits = ", ".join(f"{k}={v}" for k, v in subs.items() if str(k).endswith("Seconds"))
-            out["Refund workflow waits"] = waits
-        return out
+        return report.time_settings(self)
 
     def describe(self) -> dict[str, str]:
-        c = self.local_credentials
-        k = self.local_keys
-        out = {
-            "API": self.api_url,
-            "Checkout.com simulator": self.sim_url,
-            "AWS endpoint (moto)": self.aws_endpoint,
-            "DynamoDB endpoint": self.dynamodb_endpoint,
-            "Table": self.table_name,
-            "Webhook URL": self.api_url + self._webhook_path(),
-            "Webhook signing key": k.webhook_signing_key,
-            "Merchant API key": k.merchant_api_key,
-            "Order token key": k.order_token_key,
-            "Checkout secret key": k.checkout_secret_key,
-            "AWS_ACCESS_KEY_ID": c.access_key_id,
-            "AWS_SECRET_ACCESS_KEY": c.secret_access_key,
-            "AWS_DEFAULT_REGION": c.region,
-            "SigV4 service": "execute-api",
-        }
-        for logical_id, arn in self.state_machine_arns.items():
-            out[f"State machine {logical_id}"] = arn
-        for logical_id, url in self.queue_urls.items():
-            out[f"Queue {logical_id}"] = url
-        for logical_id, name in self.event_bus_names.items():
-            out[f"Event bus {logical_id}"] = f"{name} (events shown at {self.api_url}/_local/events)"
-        return out
-
-
-def _reset_product() -> None:
-    """Clear the product's cached settings and clients (it reads its configuration once), and boto3's
-    default session, which caches the credentials it first resolved from the environment."""
-    import boto3  # noqa: PLC0415
-
-    boto3.DEFAULT_SESSION = None
-    with contextlib.suppress(ImportError):
-        from qpay import deps  # noqa: PLC0415
-
-        # also forgets the product's botocore session, which keeps the credentials it resolved first:
-        # a second stack (new credentials) would otherwise reach DynamoDB Local under the first stack's
-        # access key, another namespace ("Cannot do operations on a non-existent table")
-        deps.reset()
+        return report.describe(self)
 
 
 @contextlib.contextmanager
