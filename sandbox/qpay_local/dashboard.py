@@ -6,7 +6,10 @@ polling two JSON endpoints:
 - ``GET /_local/api/payments?q=…``: payments, newest first; ``q`` matches an id or order reference
   (case-insensitive substring);
 - ``GET /_local/api/payments/{id}`` (our id or the order reference): the payment, its refunds and
-  expiry timer as stored, and its timeline (:mod:`qpay_local.activity`).
+  expiry timer as stored, and its timeline (:mod:`qpay_local.activity`), with every attempt to forward
+  its order events (``--forward-events-to``);
+- ``POST /_local/api/events/{event id}/resend``: forward that order event again (``202``; ``404`` for an
+  event the forwarder has not seen; ``409`` when forwarding is off).
 
 Never the shopper's personal data: the national ID is not stored anywhere, and the customer item
 (name, email) is not read.
@@ -71,10 +74,17 @@ def payment_view(item: dict[str, Any]) -> dict[str, Any]:
 class Dashboard:
     """WSGI app; ``ddb`` is a DynamoDB client for the stack's table."""
 
-    def __init__(self, ddb_client: Callable[[], Any], table: Callable[[], str], activity: Activity) -> None:
+    def __init__(
+        self,
+        ddb_client: Callable[[], Any],
+        table: Callable[[], str],
+        activity: Activity,
+        resend: Callable[[], Callable[[str], bool] | None] = lambda: None,
+    ) -> None:
         self._ddb = ddb_client
         self._table = table
         self.activity = activity
+        self._resend = resend  # the forwarder's resend, when --forward-events-to is on
 
     # -- data ----------------------------------------------------------------------------------
 
@@ -134,6 +144,7 @@ class Dashboard:
             if timer
             else None,
             "timeline": self.activity.timeline(payment_id),
+            "forwarding": self._resend() is not None,
         }
 
     # -- WSGI ----------------------------------------------------------------------------------
@@ -145,6 +156,8 @@ class Dashboard:
 
     def route(self, request: Request) -> Response:
         path = request.path  # under the mount point
+        if request.method == "POST" and path.startswith("/api/events/") and path.endswith("/resend"):
+            return self.resend(path.removeprefix("/api/events/").removesuffix("/resend"))
         if request.method != "GET":
             return _json({"message": "Method Not Allowed"}, 405)
         if path in ("", "/"):
@@ -164,6 +177,14 @@ class Dashboard:
             found = self.payment(path.removeprefix("/api/payments/"))
             return _json(found) if found is not None else _json({"message": "no such payment"}, 404)
         return _json({"message": "Not Found"}, 404)
+
+    def resend(self, event_id: str) -> Response:
+        resend = self._resend()
+        if resend is None:
+            return _json({"message": 'forwarding is off: make run ARGS="--forward-events-to URL"'}, 409)
+        if not resend(event_id):
+            return _json({"message": f"no forwarded order event {event_id}"}, 404)
+        return _json({"resent": event_id}, 202)
 
 
 def _json(doc: Any, status: int = 200) -> Response:

@@ -2,19 +2,23 @@
 
 ``make run ARGS="--forward-events-to http://localhost:8080/hooks"``: each event put on the stack's
 order-events bus is POSTed as the EventBridge envelope a rule target would receive (JSON, unchanged),
-signed with the forwarding secret (kept with the stable keys, printed in the banner):
+signed per the Standard Webhooks spec with the forwarding secret (``whsec_<base64>``, kept with the
+stable keys, printed in the banner), so a receiver verifies it with the spec's maintained libraries
+(``standardwebhooks`` on npm and PyPI; the clients in ``clients/`` wrap them):
 
-    Qpay-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">
+    webhook-id: <the event's id, the same on every retry and resend: de-duplicate on it>
+    webhook-timestamp: <unix seconds of this attempt>
+    webhook-signature: v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>">
 
-A non-2xx answer, a connection error or a timeout is retried with exponential backoff and jitter, a
-few times, then given up (logged). Retries never block other events. One log line per attempt.
+(https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md). A non-2xx
+answer, a connection error or a timeout is retried with exponential backoff and jitter, a few times, then
+given up (logged). Retries never block other events. One log line per attempt; every attempt is also
+reported to ``on_delivery`` (the dashboard's timeline), and ``resend(event_id)`` sends one again.
 """
 
 from __future__ import annotations
 
-import hashlib
 import heapq
-import hmac
 import itertools
 import json
 import logging
@@ -23,32 +27,23 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+from standardwebhooks.webhooks import Webhook
 
 log = logging.getLogger("qpay_local.forward")
 
-SIGNATURE_HEADER = "Qpay-Signature"
 
-
-def signature(secret: str, body: bytes, timestamp: int) -> str:
-    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-    return f"t={timestamp},v1={mac}"
-
-
-def verify(secret: str, body: bytes, header: str, *, now: float | None = None, tolerance_s: int = 300) -> bool:
-    """What a receiver does (the README shows it in Node and Python): recompute and compare, and refuse
-    stale timestamps so a captured request cannot be replayed later."""
-    parts = dict(p.split("=", 1) for p in header.split(",") if "=" in p)
-    try:
-        timestamp = int(parts["t"])
-    except (KeyError, ValueError):
-        return False
-    if abs((now if now is not None else time.time()) - timestamp) > tolerance_s:
-        return False
-    expected = signature(secret, body, timestamp).split("v1=", 1)[1]
-    return hmac.compare_digest(expected, parts.get("v1", ""))
+def signed_headers(secret: str, message_id: str, body: bytes, timestamp: int) -> dict[str, str]:
+    """The Standard Webhooks headers for one attempt, signed with the spec's own library."""
+    when = datetime.fromtimestamp(timestamp, tz=UTC)
+    return {
+        "webhook-id": message_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": Webhook(secret).sign(message_id, when, body.decode()),
+    }
 
 
 def backoff_s(attempt: int, base_s: float, cap_s: float, rng: random.Random) -> float:
@@ -66,6 +61,8 @@ class Delivery:
     error: str | None
     duration_ms: float
     at: float = field(default_factory=time.time)
+    payment_id: str = ""
+    resend: bool = False
 
     @property
     def ok(self) -> bool:
@@ -79,6 +76,7 @@ class _Job:
     event: dict[str, Any] = field(compare=False)
     body: bytes = field(compare=False)
     attempt: int = field(default=1, compare=False)
+    resend: bool = field(default=False, compare=False)
 
 
 class EventForwarder:
@@ -94,6 +92,8 @@ class EventForwarder:
         client: httpx.Client | None = None,
         clock: Callable[[], float] = time.time,
         seed: int | None = None,
+        on_delivery: Callable[[Delivery], None] | None = None,
+        keep_events: int = 500,
     ) -> None:
         self.url = url
         self.secret = secret
@@ -103,6 +103,9 @@ class EventForwarder:
         self.clock = clock
         self.deliveries: list[Delivery] = []
         self.given_up: list[str] = []
+        self.on_delivery = on_delivery
+        self._keep_events = keep_events
+        self._events: dict[str, tuple[dict[str, Any], bytes]] = {}  # event id -> (event, body), for resend
         self._http = client or httpx.Client(timeout=timeout_s, headers={"User-Agent": "qpay-local-forwarder/1"})
         self._rng = random.Random(seed)
         self._jobs: list[_Job] = []
@@ -115,8 +118,22 @@ class EventForwarder:
     def submit(self, event: dict[str, Any]) -> None:
         body = json.dumps(event, separators=(",", ":")).encode()
         with self._cond:
+            self._events[str(event.get("id", ""))] = (event, body)
+            while len(self._events) > self._keep_events:
+                self._events.pop(next(iter(self._events)))
             heapq.heappush(self._jobs, _Job(time.monotonic(), next(self._seq), event, body))
             self._cond.notify()
+
+    def resend(self, event_id: str) -> bool:
+        """Send an event again (the same body and ``webhook-id``: a receiver that de-duplicates ignores it),
+        with its own retries. False if the event is not one this forwarder has seen."""
+        with self._cond:
+            known = self._events.get(event_id)
+            if known is None:
+                return False
+            heapq.heappush(self._jobs, _Job(time.monotonic(), next(self._seq), known[0], known[1], resend=True))
+            self._cond.notify()
+        return True
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="qpay-local-forwarder", daemon=True)
@@ -164,8 +181,7 @@ class EventForwarder:
         detail_type = str(job.event.get("detail-type", "?"))
         headers = {
             "Content-Type": "application/json",
-            SIGNATURE_HEADER: signature(self.secret, job.body, int(self.clock())),
-            "Qpay-Event-Id": event_id,
+            **signed_headers(self.secret, event_id, job.body, int(self.clock())),
         }
         started = time.perf_counter()
         status: int | None = None
@@ -174,8 +190,23 @@ class EventForwarder:
             status = self._http.post(self.url, content=job.body, headers=headers).status_code
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-        delivery = Delivery(event_id, detail_type, job.attempt, status, error, (time.perf_counter() - started) * 1000)
+        detail = job.event.get("detail")
+        delivery = Delivery(
+            event_id,
+            detail_type,
+            job.attempt,
+            status,
+            error,
+            (time.perf_counter() - started) * 1000,
+            payment_id=str(detail.get("payment_id", "")) if isinstance(detail, dict) else "",
+            resend=job.resend,
+        )
         self.deliveries.append(delivery)
+        if self.on_delivery is not None:
+            try:
+                self.on_delivery(delivery)
+            except Exception:
+                log.exception("on_delivery failed")
         outcome = str(status) if status is not None else error
         label = f"{detail_type} {event_id} -> {self.url}"
         if delivery.ok:
@@ -196,6 +227,7 @@ class EventForwarder:
         )
         with self._cond:
             heapq.heappush(
-                self._jobs, _Job(time.monotonic() + delay, next(self._seq), job.event, job.body, job.attempt + 1)
+                self._jobs,
+                _Job(time.monotonic() + delay, next(self._seq), job.event, job.body, job.attempt + 1, job.resend),
             )
             self._cond.notify()

@@ -7,6 +7,8 @@ object ``{kid: key}``, plus a ``server_key``), and the secret that signs forward
 
 from __future__ import annotations
 
+import base64
+import binascii
 import secrets
 import string
 from dataclasses import dataclass
@@ -45,7 +47,7 @@ class LocalKeys:
     merchant_api_key: str
     order_token_keys: dict[str, str]  # kid -> key, the first one signs
     server_key: str
-    forwarding_secret: str  # signs order events forwarded to the merchant (Qpay-Signature)
+    forwarding_secret: str  # signs order events forwarded to the merchant (Standard Webhooks: whsec_<base64>)
 
     @property
     def order_token_kid(self) -> str:
@@ -63,7 +65,7 @@ class LocalKeys:
             merchant_api_key="mk_local_" + secrets.token_urlsafe(24),
             order_token_keys={"local-" + secrets.token_hex(4): "otk_local_" + secrets.token_urlsafe(32)},
             server_key="srv_local_" + secrets.token_urlsafe(32),
-            forwarding_secret="whsec_fwd_" + secrets.token_hex(16),
+            forwarding_secret=standard_webhooks_secret(),
         )
 
     def to_doc(self) -> dict[str, Any]:
@@ -101,8 +103,28 @@ class LocalKeys:
             merchant_api_key=merchants[0],
             order_token_keys={str(k): str(v) for k, v in tokens.items()},
             server_key=_text(doc, "server_key", min_length=MIN_KEY_LENGTH),
-            forwarding_secret=_text(doc, "event_forwarding_secret", min_length=16),
+            # a secret from before Standard Webhooks (whsec_fwd_<hex>) is replaced: receivers verify with the spec's libraries
+            forwarding_secret=_forwarding_secret(doc.get("event_forwarding_secret")),
         )
+
+
+def standard_webhooks_secret() -> str:
+    """A Standard Webhooks secret: ``whsec_`` + base64 of 24 random bytes (the spec: 24 to 64 bytes,
+    https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md)."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+
+
+def is_standard_webhooks_secret(value: object) -> bool:
+    if not (isinstance(value, str) and value.startswith("whsec_")):
+        return False
+    try:
+        return 24 <= len(base64.b64decode(value.removeprefix("whsec_"), validate=True)) <= 64
+    except (binascii.Error, ValueError):
+        return False
+
+
+def _forwarding_secret(value: object) -> str:
+    return value if is_standard_webhooks_secret(value) and isinstance(value, str) else standard_webhooks_secret()
 
 
 def secret_document(keys: LocalKeys) -> dict[str, object]:

@@ -12,7 +12,10 @@ if TYPE_CHECKING:
 
 
 def storefront_env(stack: LocalStack) -> dict[str, str]:
-    """``env.local``: what a Node/PHP storefront needs to call this stack (dotenv keys)."""
+    """``env.local``: what a Node/PHP storefront needs to call this stack (dotenv keys). The names are the
+    ones the README's snippets and the clients' ``configFromEnv`` read; the AWS ones are prefixed
+    ``QPAY_AWS_`` so a storefront loading this file with dotenv keeps its own AWS SDK calls (S3, SES, ...)
+    on its own credentials and endpoints instead of sending them to the local stack (review U12)."""
     k = stack.local_keys
     c = stack.local_credentials
     return {
@@ -25,12 +28,10 @@ def storefront_env(stack: LocalStack) -> dict[str, str]:
         "QPAY_CHECKOUT_SIMULATOR_URL": stack.sim_url,
         "QPAY_CHECKOUT_SECRET_KEY": k.checkout_secret_key,
         "QPAY_REFUND_SIGV4_SERVICE": "execute-api",
-        "AWS_ENDPOINT_URL": stack.aws_endpoint,
-        "AWS_ENDPOINT_URL_DYNAMODB": stack.dynamodb_endpoint,
-        "AWS_ACCESS_KEY_ID": c.access_key_id,
-        "AWS_SECRET_ACCESS_KEY": c.secret_access_key,
-        "AWS_REGION": c.region,
-        "AWS_DEFAULT_REGION": c.region,
+        "QPAY_AWS_REGION": c.region,
+        "QPAY_AWS_ACCESS_KEY_ID": c.access_key_id,
+        "QPAY_AWS_SECRET_ACCESS_KEY": c.secret_access_key,
+        "QPAY_AWS_ENDPOINT_URL": stack.aws_endpoint,
     }
 
 

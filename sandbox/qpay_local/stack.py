@@ -105,6 +105,7 @@ class LocalStack:
         extra_cors_origins: Iterable[str] = (),
         compress_time: bool = False,
         forward_events_to: str | None = None,
+        events_batching_window_s: float | None = None,
         log_format: LogFormat | None = None,
         log_stream: TextIO | None = None,
         capture_metric_lines: bool = False,
@@ -123,6 +124,9 @@ class LocalStack:
         self.env_overrides = dict(overrides or {})
         self.compress_time = compress_time
         self.forward_events_to = forward_events_to
+        # the order-events publisher's batching window: None = the template's, times time_scale
+        self.events_batching_window_s = events_batching_window_s
+        self.events_batching: tuple[float, float] | None = None  # (the template's, in effect here) seconds
         # None: the product's logging as it is; "pretty"/"json": through a LogRouter (make run)
         self.log_router = LogRouter(log_format, log_stream) if log_format else None
         self.capture_metric_lines = capture_metric_lines  # pretty: condense the EMF lines on stdout too
@@ -298,7 +302,10 @@ class LocalStack:
         provision.create_state_machines(self, resolver)
         if self.activity is not None:
             self.extra_apps["/_local"] = Dashboard(
-                lambda: self.client("dynamodb"), lambda: self.table_name, self.activity
+                lambda: self.client("dynamodb"),
+                lambda: self.table_name,
+                self.activity,
+                resend=lambda: self.forwarder.resend if self.forwarder is not None else None,
             )
         self.gateway = Gateway(wiring.gateway_config(self, resolver))
         if self.activity is not None:
@@ -318,7 +325,11 @@ class LocalStack:
             if self.activity is not None:
                 self.event_tap.subscribe(self.activity.on_order_event)
             if self.forward_events_to:
-                self.forwarder = EventForwarder(self.forward_events_to, self.local_keys.forwarding_secret)
+                self.forwarder = EventForwarder(
+                    self.forward_events_to,
+                    self.local_keys.forwarding_secret,
+                    on_delivery=self.activity.on_delivery if self.activity is not None else None,
+                )
                 self.forwarder.start()
                 self.event_tap.subscribe(self.forwarder.submit)
             self.event_tap.start()

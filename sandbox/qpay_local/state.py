@@ -92,6 +92,11 @@ def load_or_create_keys(path: Path, *, region: str, fresh: bool = False) -> Stor
     """Reuse the keys in ``path``; create them if missing; new ones if ``fresh``."""
     if path.exists() and not fresh:
         keys, creds = _read_keys(path, region)
+        if (
+            json.loads(path.read_text(encoding="utf-8"))["secret"].get("event_forwarding_secret")
+            != keys.forwarding_secret
+        ):
+            save_keys(path, keys, creds)  # the forwarding secret was upgraded to the Standard Webhooks format
         if path.stat().st_mode & 0o077:
             os.chmod(path, 0o600)  # someone widened it: these are credentials
         return StoredKeys(keys, creds, path, "loaded")

@@ -3,8 +3,9 @@ the dashboard's reader) and the TTL sweeper (moto only: DynamoDB Local deletes b
 
 from __future__ import annotations
 
+import dataclasses
 import string
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from qpay_local.apigw import Cors, GatewayConfig
 from qpay_local.ids import ACCOUNT_ID, rand
@@ -57,6 +58,13 @@ def start_streams(stack: LocalStack, resolver: Resolver) -> None:
             on_failure_queue_url=queue_url,
             time_scale=stack.time_scale,
         )
+        if source.function in order_event_publishers(stack):
+            if stack.events_batching_window_s is not None:
+                cfg = dataclasses.replace(cfg, batching_window_s=stack.events_batching_window_s)
+            stack.events_batching = (
+                float(source.properties.get("MaximumBatchingWindowInSeconds", 0)),
+                cfg.batching_window_s,
+            )
         consumer = StreamConsumer(
             streams_client,
             stack.client("sqs"),
@@ -99,3 +107,17 @@ def start_streams(stack: LocalStack, resolver: Resolver) -> None:
             )
             if stack.ttl_interval_s > 0:
                 stack.sweeper.start()
+
+
+def order_event_publishers(stack: LocalStack) -> set[str]:
+    """The functions that put order events on an event bus of the template (their environment names it)."""
+    buses = set(stack.template.of_type("AWS::Events::EventBus"))
+
+    def names_a_bus(value: Any) -> bool:
+        return isinstance(value, dict) and (value.get("Ref") in buses or str(value.get("Fn::GetAtt", [""])[0]) in buses)
+
+    return {
+        logical_id
+        for logical_id, fn in stack.template.functions().items()
+        if any(names_a_bus(v) for v in fn.environment.values())
+    }

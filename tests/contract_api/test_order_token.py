@@ -70,7 +70,14 @@ def test_the_readme_shows_the_vector() -> None:
     readme = (ROOT / "README.md").read_text()
     for text in (VECTOR_TOKEN, VECTOR_KEY, VECTOR_KID, json.dumps(VECTOR_CLAIMS, separators=(",", ":"))):
         assert text in readme, text
-    for library in ("jsonwebtoken", "firebase/php-jwt", "PyJWT"):
+    for library in (
+        "jsonwebtoken",
+        "firebase/php-jwt",
+        "PyJWT",
+        "mintOrderToken",
+        "mint_order_token",
+        "OrderToken::mint",
+    ):
         assert library in readme, library
 
 

@@ -96,6 +96,11 @@ def test_banner_at_once_and_keys_kept_across_restarts(tmp_path):
     env_local = (state_dir / "env.local").read_text()
     assert f"QPAY_MERCHANT_API_KEY={merchant}" in env_local
     assert f"QPAY_API_URL={runtime['api_url']}" in env_local
+    # U12: a storefront loading env.local with dotenv keeps its own AWS SDK calls on its own credentials
+    names = {line.split("=", 1)[0] for line in env_local.splitlines() if "=" in line and line[0] != "#"}
+    assert not [n for n in names if n.startswith("AWS_")], names
+    assert {"QPAY_AWS_ACCESS_KEY_ID", "QPAY_AWS_SECRET_ACCESS_KEY", "QPAY_AWS_REGION"} <= names
+    assert "Order events batched" in banner and "--events-batching-window 0" in banner
 
     second = Running(*args)
     try:
@@ -110,7 +115,12 @@ def test_banner_at_once_and_keys_kept_across_restarts(tmp_path):
         if "=" in line and line[0] != "#"
     )
     first_env = dict(line.split("=", 1) for line in env_local.splitlines() if "=" in line and line[0] != "#")
-    for name in ("QPAY_MERCHANT_API_KEY", "QPAY_ORDER_TOKEN_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+    for name in (
+        "QPAY_MERCHANT_API_KEY",
+        "QPAY_ORDER_TOKEN_KEY",
+        "QPAY_AWS_ACCESS_KEY_ID",
+        "QPAY_AWS_SECRET_ACCESS_KEY",
+    ):
         assert env_again[name] == first_env[name], name
 
 

@@ -85,29 +85,38 @@ def test_make_test_names_every_missing_package_in_one_line(box):
     assert proc.returncode == 1
     assert (
         one_line(proc)
-        == "make: missing system packages (not root): sudo apt-get install chromium default-jre-headless npm"
+        == "make: missing system packages (not root): sudo apt-get install chromium default-jre-headless php-cli php-curl npm"
     )
 
 
 def test_without_apt_get_even_as_root(box):
     box.remove("apt-get")
     line = one_line(box.run("test", uid=0))
-    assert line == "make: missing system packages (no apt-get): sudo apt-get install chromium default-jre-headless"
+    assert line == (
+        "make: missing system packages (no apt-get): sudo apt-get install chromium default-jre-headless php-cli php-curl"
+    )
 
 
 def test_as_root_apt_get_installs_what_is_missing(box):
     proc = box.run("test", uid=0)
     assert proc.returncode == 0, proc.stderr
-    assert "install -y -qq --no-install-recommends chromium default-jre-headless" in box.apt_calls()
+    assert "install -y -qq --no-install-recommends chromium default-jre-headless php-cli php-curl" in box.apt_calls()
 
 
 def test_present_packages_just_work(box):
-    for tool in ("chromium", "java", "npm"):
+    for tool in ("chromium", "java", "php", "npm"):
         box.fake(tool)
     proc = box.run("test")
     assert (proc.returncode, proc.stdout, proc.stderr) == (0, "", "")
     assert box.apt_calls() == ""
     assert box.run("run", "--ddb-local").returncode == 0
+
+
+def test_php_without_its_curl_extension_gets_php_curl(box):
+    for tool in ("chromium", "java", "npm"):
+        box.fake(tool)
+    box.fake("php", 'case "$*" in *extension_loaded*) exit 1;; esac; exit 0')
+    assert one_line(box.run("test")) == "make: missing system packages (not root): sudo apt-get install php-curl"
 
 
 def test_python_too_old_or_without_venv(box):

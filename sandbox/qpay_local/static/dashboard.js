@@ -97,10 +97,13 @@
     timeline.replaceChildren(...doc.timeline.map((e) => {
       const detail = Object.entries(e.detail || {}).filter(([, v]) => v != null && v !== "")
         .map(([k, v]) => `${k}=${typeof v === "object" ? JSON.stringify(v) : v}`).join("  ");
+      const eventId = e.detail && e.detail.id;
+      const resend = e.kind === "event" && doc.forwarding && eventId
+        ? el("button", { type: "button", class: "resend", "data-event": eventId }, "Resend") : "";
       return el("li", { class: e.ok ? "ok" : "bad", "data-kind": e.kind },
         el("span", { class: "time" }, clock(e.at)),
         el("span", {}, el("span", { class: `kind kind-${e.kind}` }, e.kind)),
-        el("span", { class: "title" }, e.title),
+        el("span", { class: "title" }, e.title, " ", resend),
         el("span", { class: "detail" }, detail));
     }));
   }
@@ -116,6 +119,15 @@
       live.classList.add("stale");
     }
   }
+  timeline.addEventListener("click", async (ev) => {
+    const button = ev.target.closest && ev.target.closest("button.resend");
+    if (!button) return;
+    button.disabled = true;
+    const r = await fetch(`${base}/api/events/${encodeURIComponent(button.dataset.event)}/resend`, { method: "POST" });
+    button.textContent = r.status === 202 ? "Resent" : `Refused (${r.status})`;
+    lastDetail = "";
+    setTimeout(tick, 300);
+  });
   let typing;
   search.addEventListener("input", () => { clearTimeout(typing); typing = setTimeout(tick, 150); });
   window.addEventListener("hashchange", () => {

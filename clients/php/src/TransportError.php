@@ -1,0 +1,9 @@
+<?php
+declare(strict_types=1);
+
+namespace QPay;
+
+/** No HTTP answer (connection refused, timeout) after the last attempt. */
+final class TransportError extends \RuntimeException
+{
+}
