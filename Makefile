@@ -7,7 +7,7 @@ PY := .venv/bin/python
 UV := $(shell command -v uv 2>/dev/null || echo .bootstrap/bin/uv)
 export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
 
-.PHONY: run trigger test lint fmt bench load deps sysdeps replay openapi validate artefact smoke clean mutation help
+.PHONY: run trigger test lint fmt bench load deps sysdeps replay openapi clients validate artefact smoke clean mutation help
 
 run: deps ## the whole local stack: API :3000, Checkout.com simulator :3001 (ARGS="--help" for options)
 	@bash .ci/sysdeps.sh run $(if $(findstring --ddb-local,$(ARGS)),--ddb-local)
@@ -65,6 +65,15 @@ replay: deps ## replay fixtures into their handlers: make replay ARGS="events/We
 
 openapi: deps ## regenerate openapi.json from the API models
 	PYTHONPATH=functions $(PY) -m qpay.api.openapi > openapi.json
+
+# The clients in clients/ from openapi.json (after `make openapi`): openapi-typescript + tsc for Node,
+# openapi-python-client for Python (the PHP client is hand-written: tests/clients checks its operations).
+clients: deps sysdeps ## regenerate the Node and Python clients from openapi.json
+	node_modules/.bin/openapi-typescript openapi.json -o clients/node/src/schema.ts
+	cd clients/node && rm -rf dist && ../../node_modules/.bin/tsc -p tsconfig.json
+	rm -rf clients/python/qpay_client/generated
+	printf 'post_hooks: []\nproject_name_override: qpay-client\npackage_name_override: qpay_client.generated\n' > .venv/opc.yaml
+	.venv/bin/openapi-python-client generate --path openapi.json --meta none --output-path clients/python/qpay_client/generated --config .venv/opc.yaml
 
 deps: .venv/.synced
 

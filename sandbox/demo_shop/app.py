@@ -51,6 +51,7 @@ class ShopConfig:
     region: str
     upstream_timeout_s: float = 10.0
     order_token_kid: str = "local-1"  # noqa: S105 - a key id, not a key
+    merchant_api_key: str = ""  # server side only: reads why a payment was declined (merchant view)
 
 
 def new_reference() -> str:
@@ -65,6 +66,7 @@ def create_app(
     region: str,
     public_prefix: str = "/shop",
     order_token_kid: str = "local-1",  # noqa: S107 - a key id, not a key
+    merchant_api_key: str = "",
 ) -> WSGIApplication:
     """The storefront as a WSGI app.
 
@@ -73,7 +75,9 @@ def create_app(
     server-side). ``credentials``: botocore ``Credentials`` or anything with ``access_key_id`` and
     ``secret_access_key`` (e.g. ``LocalStack.credentials``), used only to sign refunds.
     ``public_prefix``: where the shop lives when it is served on its own (a mount that sets
-    ``SCRIPT_NAME``, like the local stack's, takes precedence).
+    ``SCRIPT_NAME``, like the local stack's, takes precedence). ``merchant_api_key``: server side only,
+    to show the shopper why a payment was declined (``GET …/payments/{id}/decline``); without it the
+    result page shows the generic decline text.
     """
     config = ShopConfig(
         api_url=api_url.rstrip("/"),
@@ -81,6 +85,7 @@ def create_app(
         credentials=as_botocore(credentials),
         region=region,
         order_token_kid=order_token_kid,
+        merchant_api_key=merchant_api_key,
     )
     app = Flask(__name__)
     app.config["DEMO_SHOP"] = config
@@ -201,6 +206,10 @@ def _routes(app: Flask, config: ShopConfig, orders: OrderBook) -> None:
     @app.post("/refund")
     def refund() -> tuple[Response, int]:
         return _refund_proxy(config)
+
+    @app.get("/payments/<payment_id>/decline")
+    def decline(payment_id: str) -> tuple[Response, int]:
+        return _decline_reason(config, payment_id)
 
 
 def _checkout(config: ShopConfig, orders: OrderBook) -> tuple[str, int] | Response:
@@ -338,6 +347,26 @@ def _refund_proxy(config: ShopConfig) -> tuple[Response, int]:
     return response, upstream.status_code
 
 
+def _decline_reason(config: ShopConfig, payment_id: str) -> tuple[Response, int]:
+    """Why a payment was declined, as the merchant's view of the API says it (the browser's client secret
+    does not show it): only ``{status, decline}``, read server side with the merchant key."""
+    if not ids.is_payment_id(payment_id) or not config.merchant_api_key:
+        return _problem(404, "not_found", "unknown payment")
+    try:
+        upstream = httpx.get(
+            f"{config.api_url}/payments/{payment_id}",
+            headers={"Authorization": f"Bearer {config.merchant_api_key}"},
+            timeout=config.upstream_timeout_s,
+        )
+    except httpx.HTTPError as exc:
+        log.warning("decline reason: API unreachable: %s", exc)
+        return _problem(502, "upstream_unavailable", "the payments API did not answer; try again")
+    if upstream.status_code != 200:
+        return _problem(404, "not_found", "unknown payment")
+    doc = upstream.json()
+    return jsonify({"status": doc.get("status"), "decline": doc.get("decline")}), 200
+
+
 def for_stack(stack: Any) -> WSGIApplication:
     """The storefront wired to a running ``qpay_local.LocalStack`` (its API URL, order-token key,
     SigV4 credentials and region): what ``make run`` and the browser tests mount at ``/shop``."""
@@ -347,4 +376,5 @@ def for_stack(stack: Any) -> WSGIApplication:
         order_token_kid=stack.keys.order_token_kid,
         credentials=stack.credentials,
         region=stack.region,
+        merchant_api_key=stack.keys.merchant_api_key,
     )

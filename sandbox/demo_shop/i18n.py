@@ -97,6 +97,7 @@ EN: dict[str, str] = {
     "outcome_Refunded": "Your payment has been refunded in full.",
     "outcome_Declined": "Your bank or QPay declined the payment. No money was taken. "
     "You can try again, with the same card or another one.",
+    "outcome_decline_reason": "The bank's answer: {summary} (code {code}).",
     "outcome_Canceled": "You cancelled the payment on the QPay page. No money was taken. "
     "Your order is kept: you can pay for it again.",
     "outcome_Expired": "The payment was not completed in time. No money was taken. You can try again.",
@@ -201,6 +202,7 @@ AR: dict[str, str] = {
     "outcome_Captured": "شكراً لك: تم استلام دفعتك.",
     "outcome_Partially Refunded": "تم استلام دفعتك واسترداد جزء منها.",
     "outcome_Refunded": "تم استرداد دفعتك بالكامل.",
+    "outcome_decline_reason": "رد البنك: {summary} (الرمز {code}).",
     "outcome_Declined": "رفض البنك أو كيو باي الدفع. لم يُخصم أي مبلغ. يمكنك المحاولة مجدداً بالبطاقة نفسها أو بأخرى.",
     "outcome_Canceled": "ألغيت الدفع في صفحة كيو باي. لم يُخصم أي مبلغ. طلبك محفوظ ويمكنك الدفع مجدداً.",
     "outcome_Expired": "لم يكتمل الدفع في الوقت المحدد. لم يُخصم أي مبلغ. يمكنك المحاولة مجدداً.",

@@ -226,3 +226,25 @@ def test_result_page_offers_try_again_only_for_a_known_order() -> None:
     assert 'data-checking="true"' in known
     unknown = client.get(f"/shop/result?payment_id={PAYMENT_ID}&reference=ORD-ELSEWHERE").text
     assert 'id="retry-qpay"' not in unknown
+
+
+def test_the_decline_reason_is_read_server_side_with_the_merchant_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: dict[str, Any] = {}
+    view = {"id": PAYMENT_ID, "status": "Declined", "cko_payment_id": "pay_x", "attention": False,
+            "decline": {"response_code": "20006", "response_summary": "Declined"}}  # fmt: skip
+
+    def fake_get(url: str, *, headers: dict[str, str], timeout: float) -> httpx.Response:
+        seen.update(url=url, headers=headers, timeout=timeout)
+        return httpx.Response(200, json=view)
+
+    monkeypatch.setattr(httpx, "get", fake_get)
+    app = create_app(api_url=API, order_token_key=TOKEN_KEY, credentials=CREDS, region="us-east-1",
+                     merchant_api_key="mk_test_0123456789abcdef")  # fmt: skip
+    r = Client(app).get(f"/shop/payments/{PAYMENT_ID}/decline")
+    assert r.status_code == 200
+    assert body(r) == {"status": "Declined", "decline": {"response_code": "20006", "response_summary": "Declined"}}
+    assert seen["url"] == f"{API}/payments/{PAYMENT_ID}"
+    assert seen["headers"] == {"Authorization": "Bearer mk_test_0123456789abcdef"} and seen["timeout"] > 0
+    # nothing else of the merchant view reaches the browser; no key configured or a bad id: nothing at all
+    assert shop().get(f"/shop/payments/{PAYMENT_ID}/decline").status_code == 404
+    assert Client(app).get("/shop/payments/not-an-id/decline").status_code == 404

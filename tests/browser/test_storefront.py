@@ -107,6 +107,8 @@ def test_wrong_pin_is_declined_then_try_again_pays_the_same_order(page: Any, sta
     on_result_page(page, shop_url, reference)
     expect(page.locator("#status")).to_have_text("Declined", timeout=SETTLE_MS)
     expect(page.locator("#outcome")).to_contain_text("No money was taken")
+    # why, as Checkout.com's notification said it (the shop's server reads the merchant view: U4)
+    expect(page.locator("#decline-reason")).to_contain_text("(code 20006)", timeout=SETTLE_MS)
     expect(page.locator("#refund-section")).to_be_hidden()
     expect(page.locator("#refunded-amount")).to_be_hidden()  # no "Refunded QAR 0.00" on a declined payment
     first_id = page.locator("#payment-id").inner_text()

@@ -185,6 +185,22 @@ def test_node_create_read_and_refund(stack: LocalStack, env_local: dict[str, str
 
 
 @node_only
+def test_node_read_says_why_a_payment_was_declined(stack: LocalStack, env_local: dict[str, str], workdir: Path) -> None:
+    created = json.loads(run(workdir, env_local, "js", "create-payment.js", ref("ORD-DECL")).stdout)
+    assert stack.sim is not None
+    read = httpx.get(f"{stack.api_url}/payments/{created['id']}", headers=merchant(env_local)).json()
+    stack.sim.pay(str(read["cko_payment_id"]), pin="000000")  # a wrong PIN: Checkout declines it
+    deadline = time.monotonic() + 30
+    while True:
+        shown = json.loads(run(workdir, env_local, "js", "read-payment.js", created["id"]).stdout)
+        if shown["decline"] is not None or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert shown["status"] == "Declined"
+    assert shown["decline"]["response_code"] == "20006"  # the simulator's decline code, as Checkout's webhook says
+
+
+@node_only
 def test_node_order_token_is_what_the_product_accepts(env_local: dict[str, str], workdir: Path) -> None:
     token = run(workdir, env_local, "js", "order-token.js", "ORD-NODE-7", "4200").stdout
     now = int(time.time())

@@ -248,3 +248,17 @@ def test_local_events_endpoint(shop: Shop) -> None:
     assert doc["buses"] == [f"{shop.stack.stack_name}-orders"]
     assert p["id"] in [e["detail"]["payment_id"] for e in doc["events"]]
     assert {e["detail-type"] for e in doc["events"]} == {"Payment Canceled"}
+
+
+def test_payment_declined_says_why_when_checkout_said_it() -> None:
+    reason = {"response_code": "20006", "response_summary": "Incorrect PIN"}
+    (event,) = oe.payment_events(
+        payment("Pending", version=1, decline=reason), payment("Declined", version=2, decline=reason)
+    )
+    assert event.detail_type == "Payment Declined" and event.detail["decline"] == reason
+    (silent,) = oe.payment_events(payment("Pending", version=1), payment("Declined", version=2))
+    assert silent.detail["decline"] is None  # no reason given: none invented
+    (captured,) = oe.payment_events(payment("Pending", version=1), payment("Captured", version=2, captured=12500))
+    assert "decline" not in captured.detail
+    # the reason arriving after the decline changes no status: no second event
+    assert oe.payment_events(payment("Declined", version=2), payment("Declined", version=2, decline=reason)) == []

@@ -286,3 +286,60 @@ def test_the_authorization_header_reaches_the_check(aws: Any) -> None:
     assert handle(raw, signature=signature, authorization=shared, now=NOW, ports=guarded) == "applied"
     with pytest.raises(Unauthorized):
         handle(raw, signature=signature, authorization=None, now=NOW, ports=guarded)
+
+
+# -- decline reasons reach the merchant (review U4) ------------------------------------------------------------
+
+
+def _declined(payment: Any, **data: Any) -> dict[str, Any]:
+    doc = notification("payment_capture_declined", cko_payment_id=payment.cko_id, payment_id=payment.id)
+    doc["data"].update(data)
+    return doc
+
+
+def test_a_decline_keeps_checkouts_reason_for_the_merchant(aws: Any) -> None:
+    from qpay.api.views import payment_view
+
+    payment = pending_payment()
+    assert _handle(_declined(payment, response_code="20006", response_summary="Incorrect PIN")) == "applied"
+    stored = deps.store().get_payment(payment.id)
+    assert stored.stage is Stage.DECLINED
+    assert stored.decline == {"response_code": "20006", "response_summary": "Incorrect PIN"}
+    merchant = payment_view(stored, [], now=NOW, merchant=True)
+    assert merchant["decline"] == {"response_code": "20006", "response_summary": "Incorrect PIN"}
+    assert "decline" not in payment_view(stored, [], now=NOW, merchant=False)  # not for the browser
+
+
+def test_a_redelivered_or_later_decline_never_replaces_the_first_reason(aws: Any) -> None:
+    payment = pending_payment()
+    _handle(_declined(payment, response_code="20006", response_summary="Incorrect PIN"))
+    again = _declined(payment, response_code="20051", response_summary="Insufficient Funds")
+    assert _handle(again) == "stale"  # another decline notification: the payment is declined already
+    assert deps.store().get_payment(payment.id).decline == {
+        "response_code": "20006",
+        "response_summary": "Incorrect PIN",
+    }
+
+
+def test_a_decline_after_the_return_already_declined_it_still_tells_why(aws: Any) -> None:
+    # the shopper's return asks Checkout first (its GET carries no reason); the webhook comes after
+    from qpay.service.transitions import apply_checkout_status
+    from tests.service.helpers import settings
+
+    payment = pending_payment()
+    doc = {"id": payment.cko_id, "status": "Declined"}  # Checkout's GET: no response_code on the payment
+    apply_checkout_status(deps.store(), payment, doc, now=NOW, settings=settings(), source="return")
+    assert deps.store().get_payment(payment.id).decline is None  # no reason given: none invented
+    assert _handle(_declined(payment, response_code="20006", response_summary="Incorrect PIN")) == "stale"
+    assert deps.store().get_payment(payment.id).decline == {
+        "response_code": "20006",
+        "response_summary": "Incorrect PIN",
+    }
+
+
+def test_no_reason_is_kept_on_a_payment_that_ended_otherwise(aws: Any) -> None:
+    payment = captured_payment()
+    doc = _declined(payment, response_code="20006", response_summary="Incorrect PIN")
+    _handle(doc)
+    stored = deps.store().get_payment(payment.id)
+    assert stored.stage is Stage.CAPTURED and stored.decline is None

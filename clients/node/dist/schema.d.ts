@@ -214,6 +214,20 @@ export interface components {
              */
             name: string | null;
         };
+        /** Decline */
+        Decline: {
+            /**
+             * Response Code
+             * @description Checkout.com's response code, e.g. 20006
+             */
+            response_code: string;
+            /**
+             * Response Summary
+             * @description Checkout.com's words for it
+             * @default null
+             */
+            response_summary: string | null;
+        };
         /** ErrorBody */
         ErrorBody: {
             /** Code */
@@ -274,6 +288,11 @@ export interface components {
             created_at: string;
             /** Currency */
             currency: string;
+            /**
+             * @description Declined: why, as Checkout.com's notification said it (merchant reads only; absent when Checkout gave no reason)
+             * @default null
+             */
+            decline: components["schemas"]["Decline"] | null;
             /** Expires At */
             expires_at: string;
             /** Id */

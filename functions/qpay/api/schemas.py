@@ -18,6 +18,11 @@ class RefundView(BaseModel):
     updated_at: str
 
 
+class Decline(BaseModel):
+    response_code: str = Field(description="Checkout.com's response code, e.g. 20006")
+    response_summary: str | None = Field(default=None, description="Checkout.com's words for it")
+
+
 class PaymentView(BaseModel):
     id: str
     reference: str
@@ -45,6 +50,11 @@ class PaymentView(BaseModel):
     cko_payment_id: str | None = Field(default=None, description="Checkout.com's pay_… id (merchant reads only)")
     attention: bool | None = Field(default=None, description="Flagged for a human (merchant reads only)")
     attention_reason: str | None = Field(default=None, description="Why it is flagged (merchant reads only)")
+    decline: Decline | None = Field(
+        default=None,
+        description="Declined: why, as Checkout.com's notification said it (merchant reads only; absent when "
+        "Checkout gave no reason)",
+    )
 
 
 class CreatePaymentResponse(BaseModel):

@@ -24,7 +24,7 @@ def refund_view(r: Refund, *, merchant: bool) -> dict[str, Any]:
 
 
 def payment_view(p: Payment, refunds: list[Refund], *, now: int, merchant: bool = False) -> dict[str, Any]:
-    view = {
+    view: dict[str, Any] = {
         "id": p.id,
         "reference": p.reference,
         "status": p.status.value,
@@ -40,4 +40,6 @@ def payment_view(p: Payment, refunds: list[Refund], *, now: int, merchant: bool 
     }
     if merchant:  # for the merchant's back office: Checkout's id (Dashboard, support) and the attention flag
         view.update(cko_payment_id=p.cko_id, attention=p.attention, attention_reason=p.attention_reason)
+        if p.decline and p.status.value == "Declined":  # Checkout's reason: for the merchant, not the browser
+            view["decline"] = {k: p.decline.get(k) for k in ("response_code", "response_summary")}
     return view

@@ -35,6 +35,14 @@ class WebhookEvent:
     currency: str | None = None
     reference: str | None = None
     created_on: str | None = None
+    response_code: str | None = None  # Checkout's, e.g. "20006" on a declined QPay payment
+    response_summary: str | None = None
+
+    def decline(self) -> dict[str, str] | None:
+        """Why Checkout.com declined the payment, if this notification says so."""
+        if self.type != "payment_capture_declined" or self.response_code is None:
+            return None
+        return {"response_code": self.response_code, "response_summary": self.response_summary or ""}
 
     def created_epoch(self) -> int | None:
         """When Checkout.com created the notification (epoch seconds), if it says so readably."""
@@ -76,4 +84,6 @@ def parse_event(doc: Any) -> WebhookEvent:
         currency=_text(data.get("currency"), 3),
         reference=_text(data.get("reference")),
         created_on=created,
+        response_code=_text(data.get("response_code"), 16),
+        response_summary=_text(data.get("response_summary")),
     )

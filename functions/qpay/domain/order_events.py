@@ -108,7 +108,15 @@ def payment_events(old: dict[str, Any] | None, new: dict[str, Any] | None) -> li
         detail_type = STATUS_DETAIL_TYPES.get(after)
         if detail_type is not None:
             event_id = f"{payment_id}.v{version}.{_slug(detail_type)}"
-            out.append(OrderEvent(detail_type, event_id, {"event_id": event_id, **base}))
+            detail = {"event_id": event_id, **base}
+            if after is Status.DECLINED:  # why, as Checkout.com said it (None when it did not say)
+                decline = new.get("decline")
+                detail["decline"] = (
+                    {k: decline.get(k) for k in ("response_code", "response_summary")}
+                    if isinstance(decline, dict)
+                    else None
+                )
+            out.append(OrderEvent(detail_type, event_id, detail))
     if new.get("attention") is True and (old or {}).get("attention") is not True:
         event_id = f"{payment_id}.{_slug(PAYMENT_NEEDS_ATTENTION)}"
         detail = {"event_id": event_id, **base, "reason": new.get("attention_reason")}

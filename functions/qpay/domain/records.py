@@ -39,6 +39,8 @@ class Payment:
     expiry_attempts: int = 0
     customer: dict[str, str] | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    # why Checkout.com declined it: {"response_code", "response_summary"} of its notification
+    decline: dict[str, str] | None = None
 
     @property
     def status(self) -> Status:

@@ -77,6 +77,9 @@ def handle(body: bytes, *, signature: str | None, authorization: str | None, now
         return "unknown_payment"
     logger.append_keys(payment_id=payment_id)
     if event.type in PAYMENT_EVENT_TYPES:
+        decline = event.decline()
+        if decline is not None:  # first, so the decline's own write (and its order event) carries it
+            ports.store.record_decline(payment_id, decline)
         done = apply_event(
             ports.store,
             payment_id,

@@ -11,6 +11,8 @@
   var apiUrl = root.dataset.apiUrl;
   var paymentId = root.dataset.paymentId;
   var refundUrl = root.dataset.refundUrl;
+  var declineUrl = root.dataset.declineUrl;
+  var declineTries = 0;
   var checking = root.dataset.checking === "true";
   var $ = function (id) { return document.getElementById(id); };
   var UNDECIDED = ["Pending", "Capture Pending"];
@@ -71,6 +73,29 @@
     outcome.dataset.status = doc.status;
     var retry = $("retry-qpay");
     $("retry-actions").hidden = !(retry && NOT_PAID.indexOf(doc.status) >= 0);
+    if (doc.status === "Declined") loadDeclineReason();
+  }
+
+  // Why it was declined: the merchant's view of the payment, read by the shop's server (the browser's
+  // client secret does not show it). Checkout's notification may come a moment after the status.
+  function loadDeclineReason() {
+    if (!declineUrl || declineTries < 0 || declineTries >= 10) return;
+    declineTries += 1;
+    fetchWithTimeout(declineUrl, { headers: { "Accept": "application/json" }, cache: "no-store" }, 5000)
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (doc) {
+        if (doc && doc.decline && doc.decline.response_code) {
+          declineTries = -1;
+          var box = $("decline-reason");
+          box.textContent = t("outcome_decline_reason", {
+            summary: doc.decline.response_summary || t("status_Declined"), code: doc.decline.response_code
+          });
+          box.hidden = false;
+        } else {
+          setTimeout(loadDeclineReason, 1000);
+        }
+      })
+      .catch(function () { setTimeout(loadDeclineReason, 2000); });
   }
 
   function renderRefunds(doc) {

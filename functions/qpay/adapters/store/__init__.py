@@ -41,13 +41,14 @@ from qpay.adapters.store.keys import (
     payment_pk,
     reference_pk,
 )
+from qpay.adapters.store.outcomes import OutcomesMixin
 from qpay.adapters.store.payments import PaymentsMixin
 from qpay.adapters.store.refunds import RefundsMixin
 from qpay.adapters.store.timers import TimersMixin
 from qpay.domain.refunds import OPEN_REFUND_STATES
 
 
-class PaymentStore(PaymentsMixin, RefundsMixin, TimersMixin, IndexesMixin):
+class PaymentStore(PaymentsMixin, RefundsMixin, TimersMixin, IndexesMixin, OutcomesMixin):
     """The one interface the services use; each aggregate's writes live in their own module."""
 
 

@@ -7,6 +7,7 @@ from .create_payment_request_metadata import CreatePaymentRequestMetadata
 from .create_payment_response import CreatePaymentResponse
 from .create_payment_response_status import CreatePaymentResponseStatus
 from .customer import Customer
+from .decline import Decline
 from .error_body import ErrorBody
 from .field_error import FieldError
 from .gateway_error import GatewayError
@@ -27,6 +28,7 @@ __all__ = (
     "CreatePaymentResponse",
     "CreatePaymentResponseStatus",
     "Customer",
+    "Decline",
     "ErrorBody",
     "FieldError",
     "GatewayError",

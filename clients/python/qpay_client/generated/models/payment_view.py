@@ -13,6 +13,7 @@ from ..types import UNSET, Unset
 from typing import cast
 
 if TYPE_CHECKING:
+  from ..models.decline import Decline
   from ..models.refund_view import RefundView
 
 
@@ -40,6 +41,8 @@ class PaymentView:
             awaiting_confirmation (bool | Unset): Past its deadline and still open: Checkout.com has not decided yet
                 Default: False.
             cko_payment_id (None | str | Unset): Checkout.com's pay_… id (merchant reads only)
+            decline (Decline | None | Unset): Declined: why, as Checkout.com's notification said it (merchant reads only;
+                absent when Checkout gave no reason)
             redirect_url (None | str | Unset):
             refunded_amount (int | Unset):  Default: 0.
             refunds (list[RefundView] | Unset):
@@ -57,6 +60,7 @@ class PaymentView:
     attention_reason: None | str | Unset = UNSET
     awaiting_confirmation: bool | Unset = False
     cko_payment_id: None | str | Unset = UNSET
+    decline: Decline | None | Unset = UNSET
     redirect_url: None | str | Unset = UNSET
     refunded_amount: int | Unset = 0
     refunds: list[RefundView] | Unset = UNSET
@@ -67,6 +71,7 @@ class PaymentView:
 
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.decline import Decline # noqa: PLC0415
         from ..models.refund_view import RefundView # noqa: PLC0415
         amount = self.amount
 
@@ -103,6 +108,14 @@ class PaymentView:
             cko_payment_id = UNSET
         else:
             cko_payment_id = self.cko_payment_id
+
+        decline: dict[str, Any] | None | Unset
+        if isinstance(self.decline, Unset):
+            decline = UNSET
+        elif isinstance(self.decline, Decline):
+            decline = self.decline.to_dict()
+        else:
+            decline = self.decline
 
         redirect_url: None | str | Unset
         if isinstance(self.redirect_url, Unset):
@@ -142,6 +155,8 @@ class PaymentView:
             field_dict["awaiting_confirmation"] = awaiting_confirmation
         if cko_payment_id is not UNSET:
             field_dict["cko_payment_id"] = cko_payment_id
+        if decline is not UNSET:
+            field_dict["decline"] = decline
         if redirect_url is not UNSET:
             field_dict["redirect_url"] = redirect_url
         if refunded_amount is not UNSET:
@@ -155,6 +170,7 @@ class PaymentView:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.decline import Decline # noqa: PLC0415
         from ..models.refund_view import RefundView # noqa: PLC0415
         d = dict(src_dict)
         amount = d.pop("amount")
@@ -208,6 +224,26 @@ class PaymentView:
         cko_payment_id = _parse_cko_payment_id(d.pop("cko_payment_id", UNSET))
 
 
+        def _parse_decline(data: object) -> Decline | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                decline_type_0 = Decline.from_dict(data)
+
+
+
+                return decline_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(Decline | None | Unset, data)
+
+        decline = _parse_decline(d.pop("decline", UNSET))
+
+
         def _parse_redirect_url(data: object) -> None | str | Unset:
             if data is None:
                 return data
@@ -245,6 +281,7 @@ class PaymentView:
             attention_reason=attention_reason,
             awaiting_confirmation=awaiting_confirmation,
             cko_payment_id=cko_payment_id,
+            decline=decline,
             redirect_url=redirect_url,
             refunded_amount=refunded_amount,
             refunds=refunds,
