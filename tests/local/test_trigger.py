@@ -112,3 +112,34 @@ def test_clear_errors(stack, capsys, tmp_path):
     with pytest.raises(SystemExit) as info:
         trigger.main(["explode", "x"])
     assert info.value.code == 2
+
+
+@pytest.mark.parametrize(("flag", "final"), [("--pay", "Captured"), ("--decline", "Declined"), (None, "Pending")])
+def test_create_makes_a_payment_and_optionally_settles_it(stack, capsys, flag, final):
+    rc = trigger.main(["create", "--amount", "4050", *([flag] if flag else []), "--state-dir", str(stack.state_dir)])
+    out = capsys.readouterr().out
+    assert rc == 0
+    pid = next(line for line in out.splitlines() if line.startswith("created ")).split()[1]
+    assert pid.startswith("qpp_")
+    if flag:
+        assert ("paid on the QPay page" if flag == "--pay" else "declined on the QPay page") in out
+    doc = status(stack, pid)
+    assert (doc["status"], doc["amount"]) == (final, 4050)
+
+
+def test_a_refused_trigger_says_the_reason_code(stack, capsys):
+    pid = create(stack, "ORD-TRIG-TWICE")
+    assert run(stack, capsys, "pay", pid)[0] == 0
+    rc, _, err = run(stack, capsys, "pay", pid)
+    assert rc == 1 and err.endswith("409 payment_not_pending"), err
+
+
+def test_one_trigger_shows_the_outage(stack, capsys):
+    rc, out, _ = run(stack, capsys, "checkout-outage")
+    assert rc == 0 and "outage page" in out
+    r = httpx.post(f"{stack.api_url}/payments", json=example_create_body("ORD-TRIG-OUT"),
+                   headers={**auth(stack), "Idempotency-Key": "trigger-out"}, timeout=60)  # fmt: skip
+    assert (r.status_code, r.json()["code"]) == (503, "checkout_unavailable")
+    rc, out, _ = run(stack, capsys, "fail-next-checkout-call", "502", "--count", "2")
+    assert rc == 0 and "2 calls will fail with 502" in out and "the API retries" in out
+    stack.sim.faults.reset()
