@@ -401,7 +401,7 @@ class LocalStack:
         return self.scheduler.trigger(function)
 
     def sweep_ttl(self) -> int:
-        """Run one TTL sweep now (moto only; DynamoDB Local sweeps by itself)."""
+        """Run one TTL sweep now (moto, and DynamoDB Local, which reaps no table with an index)."""
         return self.sweeper.sweep_once() if self.sweeper is not None else 0
 
     def drain(self, timeout: float = 30.0) -> None:

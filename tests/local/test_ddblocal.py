@@ -29,4 +29,52 @@ def test_stack_on_dynamodb_local_creates_the_table_and_streams():
         rec = consumer.delivered[0][0]
         assert rec["eventName"] == "REMOVE"
         assert "userIdentity" not in rec  # a user delete
-        assert stack.sweeper is None  # DynamoDB Local expires items itself
+        # the bundled DynamoDB Local deletes no TTL item on a table with an index: the stack reaps them
+        assert stack.sweeper is not None
+
+
+def test_an_abandoned_payment_expires_by_its_timer_on_dynamodb_local():
+    """TTL → stream (with TTL's userIdentity) → ExpiryFunction → Expired, with no sweep schedule and no
+    Checkout webhook: only the timer can expire it (review: DynamoDB Local never reaped it before)."""
+    import httpx
+
+    from qpay_local.banner import example_create_body
+
+    with LocalStack(
+        api_port=0,
+        sim_port=0,
+        ddb_local=True,
+        time_scale=0.003,
+        compress_time=True,
+        schedule_interval_s=None,  # no sweep: only the TTL → stream → expiry path can expire a payment
+        ttl_interval_s=0.2,
+    ) as stack:
+        assert stack.sim is not None
+        stack.sim.webhooks.pause()  # Checkout's payment_expired webhook never arrives
+        headers = {"Authorization": f"Bearer {stack.keys.merchant_api_key}"}
+        r = httpx.post(
+            f"{stack.api_url}/payments",
+            json=example_create_body("ORD-DDBL-ABANDONED"),
+            headers={**headers, "Idempotency-Key": "ddbl-abandoned-1"},
+            timeout=30,
+        )
+        assert r.status_code == 201, r.text
+        pid = r.json()["id"]
+        deadline = time.monotonic() + 120  # a bound for a loaded machine, not a timing assertion
+        seen = ""
+        while time.monotonic() < deadline:
+            seen = httpx.get(f"{stack.api_url}/payments/{pid}", headers=headers, timeout=10).json()["status"]
+            if seen == "Expired":
+                break
+            time.sleep(0.3)
+        stack.sim.webhooks.resume()
+        assert seen == "Expired"
+        consumer = next(c for c in stack.consumers if c.config.function == "ExpiryFunction")
+        timers = [
+            rec
+            for batch in consumer.delivered
+            for rec in batch
+            if rec["dynamodb"]["Keys"]["pk"]["S"] == f"PAYMENT#{pid}" and rec["dynamodb"]["Keys"]["sk"]["S"] == "TIMER"
+        ]
+        assert timers, "the expiry function never saw the payment's timer"
+        assert all(rec["userIdentity"]["principalId"] == "dynamodb.amazonaws.com" for rec in timers)
