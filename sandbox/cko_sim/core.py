@@ -13,6 +13,7 @@ import random
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from cko_sim import ids
@@ -159,6 +160,37 @@ class SimulatorCore:
         self.faults.reset()
         self.webhooks.reset_chaos()
         self.webhooks.clear()
+
+    # -- persistence ---------------------------------------------------------------------------
+
+    def snapshot(self) -> dict[str, Any]:
+        """What a restart needs to keep serving the payments it made (plain Python objects, for pickle):
+        payments (without the national ID: it is never kept), their indexes and what is due later.
+        Idempotency keys, faults, requests and webhook history are not kept."""
+        with self._lock:
+            payments = copy.deepcopy(self._payments)
+            for payment in payments.values():
+                payment.national_id = None
+            return {
+                "version": 1,
+                "payments": payments,
+                "by_pun": dict(self._by_pun),
+                "customers_by_email": dict(self._customers_by_email),
+                "due": [(when, pay_id) for when, _, pay_id in self._due],
+            }
+
+    def restore(self, doc: dict[str, Any]) -> int:
+        """Take back a :meth:`snapshot` (added to what is here); returns how many payments it held."""
+        if doc.get("version") != 1:
+            raise ValueError("not a simulator snapshot this version can read")
+        with self._lock:
+            self._payments.update(doc["payments"])
+            self._by_pun.update(doc["by_pun"])
+            self._customers_by_email.update(doc["customers_by_email"])
+            for when, pay_id in doc["due"]:
+                self._schedule_locked(when, pay_id)
+            self._open_refunds += sum(len(p.pending_refunds) for p in doc["payments"].values())
+        return len(doc["payments"])
 
     # -- lookups -------------------------------------------------------------------------------
 

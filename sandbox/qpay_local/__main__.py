@@ -47,6 +47,11 @@ def run_parser() -> argparse.ArgumentParser:
     keys.add_argument("--state-dir", type=Path, default=None, help="local state folder (default .local-state/)")
     keys.add_argument("--keys-file", type=Path, default=None, help="keys and AWS credentials file (default keys.json)")
     keys.add_argument("--fresh-keys", action="store_true", help="rotate the keys and AWS credentials, then keep them")
+    keys.add_argument(
+        "--fresh",
+        action="store_true",
+        help="start with no payments: forget the ones kept from the last run (they are kept by default)",
+    )
     store = run.add_argument_group("your storefront")
     store.add_argument(
         "--storefront-url",
@@ -180,6 +185,16 @@ def _stack_kwargs(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
     }
 
 
+def saved_dir(state_dir: Path, fresh: bool) -> Path:
+    """Where the payments are kept across restarts (``--fresh`` forgets them first)."""
+    from qpay_local.persistence import Persistence  # noqa: PLC0415
+
+    saved = state_dir / "saved"
+    if fresh:
+        Persistence(saved).clear()
+    return saved
+
+
 def run_main(argv: Sequence[str]) -> int:
     parser = run_parser()
     args = parser.parse_args(argv)
@@ -212,7 +227,9 @@ def run_main(argv: Sequence[str]) -> int:
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    stack = LocalStack(keys=stored.keys, credentials=stored.credentials, **kwargs)
+    stack = LocalStack(
+        keys=stored.keys, credentials=stored.credentials, persist_dir=saved_dir(keys_file.parent, args.fresh), **kwargs
+    )
     try:
         stack.start()
     except PortInUseError as exc:

@@ -115,6 +115,7 @@ def render(stack: LocalStack, options: BannerOptions) -> str:
         [
             ("Forward order events to", forward),
             ("Order events batched", batching_line(stack.events_batching)),
+            ("Payments", kept_line(stack)),
             ("CORS origins", f"{origins}   (add: --cors-origin URL, or --param StorefrontOrigins=a,b)"),
             (
                 "Shopper returns to",
@@ -162,4 +163,15 @@ def batching_line(batching: tuple[float, float] | None) -> str:
     return (
         f"up to {here:g} s after the change (deployed: up to {deployed:g} s, the publisher's "
         "MaximumBatchingWindowInSeconds; --events-batching-window 0 to publish at once)"
+    )
+
+
+def kept_line(stack: LocalStack) -> str:
+    """Whether this run keeps what it makes, and what it took back from the last one."""
+    kept = stack.persistence
+    if kept is None:
+        return "not kept (this stack forgets its payments when it stops)"
+    return (
+        f"kept across restarts in {kept.directory}/ ({kept.restored_items} item(s) and "
+        f"{kept.restored_payments} simulator payment(s) restored; --fresh to start clean)"
     )

@@ -32,6 +32,7 @@ from qpay_local.ids import ACCOUNT_ID, rand
 from qpay_local.keys import LocalCredentials, LocalKeys
 from qpay_local.logs import LogFormat, LogRouter
 from qpay_local.moto_world import MotoServer, client
+from qpay_local.persistence import Persistence
 from qpay_local.runtime import LocalFunction, Runtime
 from qpay_local.schedules import Scheduler
 from qpay_local.streams import StreamConsumer
@@ -110,6 +111,7 @@ class LocalStack:
         log_stream: TextIO | None = None,
         capture_metric_lines: bool = False,
         dashboard: bool = False,
+        persist_dir: Path | None = None,
     ) -> None:
         self.template = Template(template)
         self.host = host
@@ -127,6 +129,9 @@ class LocalStack:
         # the order-events publisher's batching window: None = the template's, times time_scale
         self.events_batching_window_s = events_batching_window_s
         self.events_batching: tuple[float, float] | None = None  # (the template's, in effect here) seconds
+        # keep the tables' items and the simulator's payments across restarts (make run: .local-state/)
+        self.persistence = Persistence(persist_dir) if persist_dir is not None else None
+        self._restored = False
         # None: the product's logging as it is; "pretty"/"json": through a LogRouter (make run)
         self.log_router = LogRouter(log_format, log_stream) if log_format else None
         self.capture_metric_lines = capture_metric_lines  # pretty: condense the EMF lines on stdout too
@@ -280,6 +285,11 @@ class LocalStack:
         if self.start_simulator:
             self._start_sim()
         resolver = provision.create_resources(self)
+        if self.persistence is not None:
+            self.persistence.restore_tables(self.client("dynamodb"), self.table_names)
+            if self.sim is not None:
+                self.persistence.restore_sim(self.sim)
+            self._restored = True  # from here on, stop() saves (a failed start never overwrites a snapshot)
         self.env = handler_env(
             self.template,
             resolver,
@@ -339,6 +349,8 @@ class LocalStack:
     def stop(self) -> None:
         """Stop everything started (idempotent): threads joined, ports freed, environment restored."""
         steps: list[Any] = []
+        if self.persistence is not None and self._restored:
+            steps.append(self._save)
         if self.event_tap is not None:
             steps.append(self.event_tap.stop)
         if self.forwarder is not None:
@@ -379,6 +391,13 @@ class LocalStack:
         self.moto = None
         self.ddb_local_server = None
         self._clients.clear()
+
+    def _save(self) -> None:
+        assert self.persistence is not None
+        items = self.persistence.save_tables(self.client("dynamodb"), self.table_names)
+        payments = self.persistence.save_sim(self.sim) if self.sim is not None else 0
+        log.info("saved %d item(s) and %d simulator payment(s) in %s", items, payments, self.persistence.directory)
+        self._restored = False
 
     # -- invocation --------------------------------------------------------------------------
 

@@ -101,6 +101,7 @@ def test_banner_at_once_and_keys_kept_across_restarts(tmp_path):
     assert not [n for n in names if n.startswith("AWS_")], names
     assert {"QPAY_AWS_ACCESS_KEY_ID", "QPAY_AWS_SECRET_ACCESS_KEY", "QPAY_AWS_REGION"} <= names
     assert "Order events batched" in banner and "--events-batching-window 0" in banner
+    assert "kept across restarts" in banner and "--fresh" in banner  # U9
 
     second = Running(*args)
     try:

@@ -78,3 +78,25 @@ def test_an_abandoned_payment_expires_by_its_timer_on_dynamodb_local():
         ]
         assert timers, "the expiry function never saw the payment's timer"
         assert all(rec["userIdentity"]["principalId"] == "dynamodb.amazonaws.com" for rec in timers)
+
+
+def test_payments_survive_a_restart_on_dynamodb_local(tmp_path):
+    import httpx
+
+    from qpay_local.banner import example_create_body
+
+    def start():
+        return LocalStack(api_port=0, sim_port=0, ddb_local=True, time_scale=0.001, schedule_interval_s=None,
+                          persist_dir=tmp_path / "saved")  # fmt: skip
+
+    with start() as first:
+        headers = {"Authorization": f"Bearer {first.keys.merchant_api_key}", "Idempotency-Key": "ddbl-keep"}
+        r = httpx.post(
+            f"{first.api_url}/payments", json=example_create_body("ORD-DDBL-KEEP"), headers=headers, timeout=30
+        )
+        assert r.status_code == 201, r.text
+        pid = r.json()["id"]
+    with start() as second:
+        got = httpx.get(f"{second.api_url}/payments/{pid}",
+                        headers={"Authorization": f"Bearer {second.keys.merchant_api_key}"}, timeout=10)  # fmt: skip
+        assert (got.status_code, got.json()["status"]) == (200, "Pending")
