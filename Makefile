@@ -23,7 +23,7 @@ test: deps ## every test (unit, handlers, simulator, local stack, browser, relia
 lint: deps ## ruff + mypy + cfn-lint
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
-	.venv/bin/mypy functions sandbox infra
+	.venv/bin/mypy functions sandbox infra clients/python/qpay_client
 	.venv/bin/cfn-lint template.yaml
 
 # The deploy gate (tools in their own venv: the SAM translator pins a pydantic the runtime's does not

@@ -139,3 +139,57 @@ def test_pretty_condenses_metric_lines_printed_to_stdout(capsys):
     out = capsys.readouterr().out.splitlines()
     assert out[0].endswith("· metrics SweepReconciled=[0.0]")
     assert out[1] == "an ordinary line"
+
+
+def test_concurrent_first_invocations_count_one_cold_start(tmp_path, monkeypatch):
+    """The CI failure on a busy machine: a second thread decided "cold" before the first one's import
+    finished, so one function had two cold starts. Forced here: the import waits until every thread has
+    entered invoke."""
+    import importlib
+    import sys
+    import types
+
+    from qpay_local.runtime import LocalFunction, Runtime
+    from qpay_local.template import FunctionDef
+
+    module = types.ModuleType("slow_handler_mod")
+    module.handler = lambda event, ctx: {"statusCode": 200}
+    entered = threading.Barrier(4)
+    real_import = importlib.import_module
+
+    def slow_import(name, *args):
+        if name == "slow_handler_mod":
+            entered.wait(10)  # the other three threads are inside invoke by now
+            sys.modules[name] = module
+            return module
+        return real_import(name, *args)
+
+    monkeypatch.setattr(importlib, "import_module", slow_import)
+    fn = LocalFunction(FunctionDef("Slow", "slow_handler_mod.handler", ".", 3, 128, {}), "slow", "arn:aws:lambda:x")
+    colds = []
+
+    class Observer:
+        def start(self, inv):
+            colds.append(inv.cold_start)
+
+        def end(self, inv, result, error):
+            pass
+
+    runtime = Runtime({"Slow": fn}, tmp_path, observer=Observer())
+    original_load = runtime._load
+
+    def load_after_entering(f):
+        if threading.current_thread().name != "importer":
+            entered.wait(10)
+        return original_load(f)
+
+    runtime._load = load_after_entering
+    threads = [threading.Thread(target=runtime.invoke, args=("Slow", {}), name="importer")]
+    threads += [threading.Thread(target=runtime.invoke, args=("Slow", {})) for _ in range(3)]
+    threads[0].start()
+    for t in threads[1:]:
+        t.start()
+    for t in threads:
+        t.join(20)
+    sys.modules.pop("slow_handler_mod", None)
+    assert sorted(colds) == [False, False, False, True]
