@@ -79,6 +79,11 @@ def run_parser() -> argparse.ArgumentParser:
         help="how long order events wait to be batched before they are published (deployed: the template's "
         "10 s; here by default 10 s times --time-scale; 0: at once)",
     )
+    store.add_argument(
+        "--merchant-name",
+        default="Souq Demo",
+        help="the merchant shown on the hosted QPay page (default: the demo shop's)",
+    )
     behaviour = run.add_argument_group("behaviour")
     behaviour.add_argument("--ddb-local", action="store_true", help="DynamoDB Local (Java) instead of moto")
     behaviour.add_argument(
@@ -179,6 +184,7 @@ def _stack_kwargs(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
         "extra_cors_origins": origins,
         "forward_events_to": args.forward_events_to,
         "events_batching_window_s": args.events_batching_window,
+        "merchant_name": args.merchant_name,
         "log_format": args.log_format,
         "capture_metric_lines": True,
         "dashboard": True,

@@ -96,7 +96,8 @@ def render(stack: LocalStack, options: BannerOptions) -> str:
             ),
             (
                 "Checkout secret key",
-                f"{k.checkout_secret_key}   (only to run your own code or Checkout's SDK against the simulator)",
+                f"{k.checkout_secret_key}   (only to run your own code or Checkout's SDK against the simulator; "
+                "the SDK also needs a processing_channel_id: any pc_ + 26 characters)",
             ),
             ("AWS_ACCESS_KEY_ID", c.access_key_id),
             ("AWS_SECRET_ACCESS_KEY", c.secret_access_key),

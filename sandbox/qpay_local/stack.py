@@ -112,6 +112,7 @@ class LocalStack:
         capture_metric_lines: bool = False,
         dashboard: bool = False,
         persist_dir: Path | None = None,
+        merchant_name: str = "Souq Demo",  # the demo storefront's name, on the hosted QPay page too
     ) -> None:
         self.template = Template(template)
         self.host = host
@@ -131,6 +132,7 @@ class LocalStack:
         self.events_batching: tuple[float, float] | None = None  # (the template's, in effect here) seconds
         # keep the tables' items and the simulator's payments across restarts (make run: .local-state/)
         self.persistence = Persistence(persist_dir) if persist_dir is not None else None
+        self.merchant_name = merchant_name
         self._restored = False
         # None: the product's logging as it is; "pretty"/"json": through a LogRouter (make run)
         self.log_router = LogRouter(log_format, log_stream) if log_format else None
@@ -480,6 +482,7 @@ class LocalStack:
                 webhook_signing_key=self.local_keys.webhook_signing_key,
                 secret_key=self.local_keys.checkout_secret_key,
                 require_processing_channel=self.require_processing_channel,
+                merchant_name=self.merchant_name,
                 time_scale=self.time_scale,
                 payment_expiry_seconds=timing.SIM_PAYMENT_EXPIRY_S * self.time_scale
                 if self.compress_time

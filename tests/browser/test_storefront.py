@@ -254,6 +254,9 @@ def test_a_checkout_outage_is_shopper_copy_and_try_again_works(page: Any, stack:
             "QPay is not reachable right now. Nothing was charged. Please try again in a moment.", timeout=SETTLE_MS
         )
         expect(page.locator("#error-details")).to_contain_text("HTTP 503 · checkout_unavailable")
+        expect(page.locator("#error-details")).to_be_hidden()  # folded: developer text is not shopper copy (U10)
+        page.locator("#error summary").click()
+        expect(page.locator("#error-details")).to_be_visible()
     finally:
         stack.sim.faults.reset()
     page.click("#retry-button")  # the same Idempotency-Key: one payment however often it is pressed

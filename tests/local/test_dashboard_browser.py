@@ -53,11 +53,18 @@ def test_search_open_and_watch_the_timeline(stack, browser):
         expect(timeline.filter(has_text="Capture Pending → Captured")).to_have_count(1)
         expect(timeline.filter(has_text="Checkout webhook payment_captured → 200 (applied)")).to_have_count(1)
         expect(timeline.filter(has_text="order event Payment Captured")).to_have_count(1)
+        # a final payment shows no deadline and no expiry timer (U5); an open one does
+        expect(page.locator("#summary")).not_to_contain_text("Deadline")
+        expect(page.locator("#summary")).not_to_contain_text("Expiry timer")
         # Checkout.com refunds it from its Dashboard: the page follows without a reload
         stack.sim.dashboard_refund(cko_id(stack, "ORD-UI-1"), 2500)
         expect(page.locator("#detail-title .badge")).to_have_text("Partially Refunded")
         expect(timeline.filter(has_text="Checkout webhook payment_refunded → 200")).to_have_count(1)
         expect(page.locator("#live")).to_have_text("live")
+        page.get_by_label("Search by order reference or payment id").fill("")
+        rows.filter(has_text="ORD-UI-2").click()
+        expect(page.locator("#detail-title")).to_contain_text("ORD-UI-2")
+        expect(page.locator("#summary")).to_contain_text("Deadline")
     finally:
         context.close()
     assert not errors, errors

@@ -54,6 +54,7 @@ def test_payments_survive_a_restart_and_can_still_be_paid(tmp_path: Path) -> Non
         paid = _create(first, "ORD-KEEP-PAID")
         waiting = _create(first, "ORD-KEEP-WAIT")
         assert first.sim is not None
+        assert first.sim.config.merchant_name == "Souq Demo"  # the shop's name on the QPay page (U6)
         first.sim.pay(_read(first, paid)["cko_payment_id"])
         _wait(first, paid, "Captured")
         first.drain()

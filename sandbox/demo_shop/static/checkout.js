@@ -30,11 +30,17 @@
     strong.textContent = message;
     errorBox.appendChild(strong);
     if (detailLine) {
+      // for the developer, folded away: the shopper reads the message above (review U10)
+      var fold = document.createElement("details");
+      var summary = document.createElement("summary");
+      summary.textContent = t("details");
       var small = document.createElement("p");
       small.className = "details";
       small.id = "error-details";
-      small.textContent = t("details") + ": " + detailLine;
-      errorBox.appendChild(small);
+      small.textContent = detailLine;
+      fold.appendChild(summary);
+      fold.appendChild(small);
+      errorBox.appendChild(fold);
     }
     errorBox.hidden = false;
     retry.hidden = !canRetry;

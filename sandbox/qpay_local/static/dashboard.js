@@ -17,6 +17,7 @@
   let lastList = "";
   let lastDetail = "";
 
+  const OPEN = ["Pending", "Capture Pending"];
   function el(tag, attrs, ...children) {
     const node = document.createElement(tag);
     for (const [k, v] of Object.entries(attrs || {})) {
@@ -85,8 +86,9 @@
       ...row("Amount", money(p.amount, p.currency)),
       ...row("Captured / refunded", `${money(p.captured_amount, p.currency) || "0"} / ${money(p.refunded_amount, p.currency) || "0"}`),
       ...row("Created / updated", `${p.created_at_iso || ""} / ${p.updated_at_iso || ""}`),
-      ...row("Deadline", p.deadline_iso || ""),
-      ...row("Expiry timer", doc.timer ? `due ${doc.timer.due_iso} (attempt ${doc.timer.attempt})` : "none"),
+      // a final payment has no deadline and no live timer any more: only open ones show them
+      ...(OPEN.includes(p.status) ? row("Deadline", p.deadline_iso || "") : []),
+      ...(OPEN.includes(p.status) && doc.timer ? row("Expiry timer", `due ${doc.timer.due_iso} (attempt ${doc.timer.attempt})`) : []),
       ...row("Version / last event", `${p.version ?? ""} / ${p.last_event || "—"}`),
       ...(p.attention ? row("Attention", "needs a human: pending past the maximum age") : []),
     );
