@@ -1,0 +1,11 @@
+from enum import StrEnum
+
+class RefundResponseStatus(StrEnum):
+    DECLINED = "Declined"
+    FAILED = "Failed"
+    PENDING = "Pending"
+    REFUNDED = "Refunded"
+    REQUESTED = "Requested"
+
+    def __str__(self) -> str:
+        return str(self.value)
