@@ -25,7 +25,7 @@ from qpay.api.auth import mint_order_token
 from qpay_local.stack import LocalStack
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGE = "qpay_client"
+PACKAGE = "qpay_openapi_client"  # not qpay_client: that is the packaged client (clients/python), imported too
 NATIONAL_ID = "28763400000"  # synthetic
 
 

@@ -39,7 +39,12 @@ PHP_OK = shutil.which("php") is not None
 #: blocks that are data, not programs: the create answer, the IAM policy, the order token test vector,
 #: and the install commands (the test environment installs the same packages: package.json's
 #: "qpay-client": "file:clients/node", pyproject's path source for clients/python)
-DATA = ('{"id": "qpp_', '{"Version": "2012-10-17"', "eyJhbGciOiJIUzI1NiIsImtpZCI6InZlY3Rvci0x", "npm i --install-links ./clients/node")
+DATA = (
+    '{"id": "qpp_',
+    '{"Version": "2012-10-17"',
+    "eyJhbGciOiJIUzI1NiIsImtpZCI6InZlY3Rvci0x",
+    "npm i --install-links ./clients/node",
+)
 RUN = {
     "js": ("create-payment.js", "read-payment.js", "refund.js", "events.js", "order-token.js"),
     "python": ("storefront.py", "events.py", "order_token.py"),
