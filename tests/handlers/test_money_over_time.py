@@ -20,7 +20,7 @@ import pytest
 
 from qpay import deps
 from qpay.adapters.checkout import CheckoutRejected
-from qpay.domain.refunds import RefundState
+from qpay.domain.refund_states import RefundState
 from qpay.domain.states import Stage
 from qpay.service import expiry as expiry_svc
 from qpay.service import refunds as refund_svc

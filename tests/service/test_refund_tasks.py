@@ -15,7 +15,7 @@ from qpay import deps
 from qpay.adapters.checkout import CheckoutNotFound, CheckoutRejected
 from qpay.domain import ids
 from qpay.domain.errors import AmountExceedsBalance, Conflict, NotFound, NotRefundable, UpstreamUnavailable
-from qpay.domain.refunds import RefundState
+from qpay.domain.refund_states import RefundState
 from qpay.domain.states import Stage
 from qpay.service.refunds import (
     OutcomeUnknown,

@@ -17,7 +17,8 @@ from qpay.adapters.store.refunds import REFUND_NOT_OPEN
 from qpay.domain.errors import NotYet
 from qpay.domain.money import is_valid_amount
 from qpay.domain.records import Refund
-from qpay.domain.refunds import OPEN_REFUND_STATES, RefundState, match_refund, outcome_problem
+from qpay.domain.refund_states import OPEN_REFUND_STATES, RefundState
+from qpay.domain.refunds import match_refund, outcome_problem
 from qpay.domain.states import OPEN_STAGES
 from qpay.observability import logger, metric
 

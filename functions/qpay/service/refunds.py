@@ -30,7 +30,8 @@ from qpay.adapters.store import PaymentStore, RefundExists, RefundReserveRejecte
 from qpay.domain import ids
 from qpay.domain.errors import AmountExceedsBalance, Conflict, NotFound, NotRefundable, UpstreamUnavailable
 from qpay.domain.records import Refund
-from qpay.domain.refunds import FINAL_REFUND_STATES, RefundState, refund_amount
+from qpay.domain.refund_states import FINAL_REFUND_STATES, RefundState
+from qpay.domain.refunds import refund_amount
 from qpay.domain.states import Stage
 from qpay.observability import logger, metric
 from qpay.service.refund_outcomes import record_refund_outcome

@@ -17,7 +17,7 @@ from qpay.adapters.store.keys import (
     refund_sk,
 )
 from qpay.domain.records import Payment, Refund
-from qpay.domain.refunds import OPEN_REFUND_STATES, RefundState
+from qpay.domain.refund_states import OPEN_REFUND_STATES, RefundState
 from qpay.domain.states import FINAL_STAGES, Stage
 
 

@@ -18,7 +18,7 @@ from qpay.adapters.store.errors import ApplyResult, RefundExists, RefundReserveR
 from qpay.adapters.store.items import event_put, payment_from, refund_from, refund_item
 from qpay.adapters.store.keys import PAYMENT_SK, action_sk, changed_key, payment_pk, refund_sk
 from qpay.domain.records import Refund
-from qpay.domain.refunds import RefundState
+from qpay.domain.refund_states import RefundState
 from qpay.domain.states import Stage
 
 REFUND_NOT_OPEN = "refund-not-open"
