@@ -130,6 +130,33 @@ def test_a_5xx_after_checkout_made_the_refund_is_never_repeated(shop: Shop) -> N
     assert shop.get(pid)["refunded_amount"] == 3000
 
 
+def test_a_5xx_checkout_did_not_process_leaves_the_refund_to_a_person_never_to_a_second_post(shop: Shop) -> None:
+    """The cost of never repeating a POST that may have reached Checkout: a plain 503 (nothing was made)
+    is indistinguishable from accept-then-503 while pending refunds may be unlisted. The workflow
+    reconciles until its attempts run out, then flags the payment and fails RefundOutcomeUnknown; the
+    amount stays reserved and Checkout holds no refund (docs/money-over-time.md)."""
+    pid = captured(shop)
+    sim = shop.stack.sim
+    sim.faults.fail_next(1, status=503, path_prefix="/payments/*/refunds")
+    r = shop.refund(pid, 3000)
+    assert r.status_code == 202
+    shop.stack.drain(timeout=120)
+    assert shop.get(pid)["refunds"][0]["status"] == "Requested"
+    assert checkout_refunds(shop, pid) == []
+    cko = shop.item(pid)["cko_id"]
+    assert len([q for q in sim.requests if q.path == f"/payments/{cko}/refunds"]) == 1
+    item = shop.item(pid)
+    assert item["attention"] is True and "may or may not have reached" in item["attention_reason"]
+    assert item["refundable_amount"] == 12500 - 3000  # still reserved: it cannot be refunded twice
+    sfn = shop.stack.client("stepfunctions")
+    [arn] = shop.stack.state_machine_arns.values()
+    [execution] = sfn.list_executions(stateMachineArn=arn)["executions"]
+    assert execution["status"] == "FAILED"
+    history = sfn.get_execution_history(executionArn=execution["executionArn"], reverseOrder=True)["events"]
+    failed = next(e for e in history if e["type"] == "ExecutionFailed")
+    assert failed["executionFailedEventDetails"]["error"] == "RefundOutcomeUnknown"
+
+
 def test_permanent_refusal_releases_the_reservation(shop: Shop) -> None:
     pid = captured(shop)
     sim = shop.stack.sim
