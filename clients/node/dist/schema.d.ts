@@ -407,6 +407,19 @@ export interface operations {
             };
         };
         responses: {
+            /** @description Replayed for the same Idempotency-Key / order token, but the payment is no longer payable (it was paid, or it ended: `status` says which). `redirect_url` is empty: never send the shopper to pay it again; create a new payment with a new key if the order is still unpaid. */
+            200: {
+                headers: {
+                    /** @description `true` */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description `/payments/{id}` */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatePaymentResponse"];
+                };
+            };
             /** @description Created, or replayed for the same Idempotency-Key / order token */
             201: {
                 headers: {

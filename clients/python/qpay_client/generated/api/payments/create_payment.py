@@ -52,6 +52,13 @@ def _get_kwargs(
 
 
 def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> CreatePaymentResponse | ErrorBody | GatewayError | None:
+    if response.status_code == 200:
+        response_200 = CreatePaymentResponse.from_dict(response.json())
+
+
+
+        return response_200
+
     if response.status_code == 201:
         response_201 = CreatePaymentResponse.from_dict(response.json())
 
