@@ -104,8 +104,20 @@ def packaged(template: dict[str, Any], bucket: str = "qpay-gate-artifacts") -> d
     return doc
 
 
-def transform(template_path: Path, *, region: str, account: str, stack: str, partition: str = "aws") -> dict[str, Any]:
-    """The SAM transform exactly as CloudFormation runs it; translator errors become a GateError."""
+def transform(
+    template_path: Path,
+    *,
+    region: str,
+    account: str,
+    stack: str,
+    partition: str = "aws",
+    parameters: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """The SAM transform exactly as CloudFormation runs it; translator errors become a GateError.
+
+    ``parameters`` are the stack's parameter values, which CloudFormation passes to the transform
+    (SAM resolves ``!Ref`` to them in a few places, e.g. ``AutoPublishCodeSha256``); the rest take
+    their defaults, as in the transform service."""
     os.environ.setdefault("AWS_DEFAULT_REGION", region)
     import logging  # noqa: PLC0415
 
@@ -115,7 +127,8 @@ def transform(template_path: Path, *, region: str, account: str, stack: str, par
 
     logging.getLogger("samtranslator").setLevel(logging.ERROR)  # feature-toggle chatter
     template = packaged(yaml_parse(template_path.read_text(encoding="utf-8")))
-    params = {
+    params: dict[str, Any] = {
+        **(parameters or {}),
         "AWS::Region": region,
         "AWS::AccountId": account,
         "AWS::Partition": partition,
@@ -239,11 +252,18 @@ def summarise(notes: list[str]) -> list[str]:
 
 
 def run(
-    template_path: Path, out: Path | None, *, region: str, account: str, stack: str, quiet: bool = False
+    template_path: Path,
+    out: Path | None,
+    *,
+    region: str,
+    account: str,
+    stack: str,
+    quiet: bool = False,
+    parameters: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """The whole gate; raises GateError on the first stage that fails (later stages need its output)."""
     started = time.perf_counter()
-    transformed = transform(template_path, region=region, account=account, stack=stack)
+    transformed = transform(template_path, region=region, account=account, stack=stack, parameters=parameters)
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(transformed, indent=1, sort_keys=True) + "\n", encoding="utf-8")
@@ -269,9 +289,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--region", default=DEFAULT_REGION)
     parser.add_argument("--account", default=DEFAULT_ACCOUNT)
     parser.add_argument("--stack-name", default=DEFAULT_STACK)
+    parser.add_argument(
+        "--parameter", action="append", default=[], metavar="KEY=VALUE", help="a stack parameter value (repeatable)"
+    )
     args = parser.parse_args(argv)
+    parameters = dict(p.split("=", 1) for p in args.parameter)
     try:
-        run(args.template, args.out, region=args.region, account=args.account, stack=args.stack_name)
+        run(
+            args.template,
+            args.out,
+            region=args.region,
+            account=args.account,
+            stack=args.stack_name,
+            parameters=parameters,
+        )
     except GateError as exc:
         print(f"validate: FAILED: {exc}", file=sys.stderr)
         return 1

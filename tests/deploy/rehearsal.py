@@ -38,6 +38,10 @@ REWIRE = {
     "AWS::SecretsManager::Secret": "a secret created through the API first, as GenerateSecretString would",
 }
 
+#: ``${Function.Arn}:live``: a state machine's alias target. moto's CloudFormation passes an Fn::Sub in
+#: DefinitionSubstitutions through unresolved; the rehearsal renders it (test_rehearsal).
+ALIAS_ARN = re.compile(r"^\$\{([A-Za-z0-9]+)\.Arn\}:live$")
+
 
 # ---------------------------------------------------------------- the secret (the lead's contract)
 def secret_document(

@@ -142,6 +142,11 @@ class Deployed:
                 subs[key] = self.functions[value["Fn::GetAtt"][0]].arn
             elif isinstance(value, dict) and "Ref" in value:
                 subs[key] = self.parameters[value["Ref"]]
+            elif isinstance(value, dict) and rehearsal.ALIAS_ARN.match(str(value.get("Fn::Sub"))):
+                # the live alias's ARN (moto has no aliases: the qualified ARN reaches the function)
+                match = rehearsal.ALIAS_ARN.match(str(value["Fn::Sub"]))
+                assert match is not None
+                subs[key] = self.functions[match.group(1)].arn + ":live"
             else:
                 subs[key] = value
         # time compressed as on the local stack (waits and retries sleep in real time on moto)

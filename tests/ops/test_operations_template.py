@@ -102,9 +102,10 @@ def test_runbook_commands_exist() -> None:
 
 def test_api_functions_deploy_by_canary_rolled_back_on_their_alarms() -> None:
     fns = template()["Resources"]
+    assert template()["Globals"]["Function"]["AutoPublishAlias"] == "live"  # every function (tests/deploy)
     for fn in API_FUNCTIONS:
         p = fns[fn]["Properties"]
-        assert p["AutoPublishAlias"] == "live"
+        assert "AutoPublishAlias" not in p
         pref = p["DeploymentPreference"]
         assert pref["Type"] == {"Ref": "DeploymentType"}
         short = fn.removesuffix("Function")
