@@ -30,10 +30,14 @@ lint: deps ## ruff + mypy + cfn-lint
 # match). The real SAM transform on template.yaml -> build/transformed.json, cfn-lint on that, statelint
 # on the rendered refund ASL. Fails, naming the problem, where `sam deploy` would fail.
 VALIDATE_VENV := .tools/validate
-validate: deps $(VALIDATE_VENV)/.installed ## SAM transform + cfn-lint (transformed) + statelint
+# Needs only python3 and its own venv (not the project's .venv). Then the upgrade gate: the table and
+# the retained resources against the last release (infra/tools/upgrade.py, docs/deploy.md).
+validate: $(VALIDATE_VENV)/.installed ## SAM transform + cfn-lint (transformed) + statelint + upgrade gate
 	$(VALIDATE_VENV)/bin/python infra/tools/validate.py $(ARGS)
+	$(VALIDATE_VENV)/bin/python infra/tools/upgrade.py
 
 $(VALIDATE_VENV)/.installed: infra/tools/validate-requirements.txt
+	@command -v uv >/dev/null 2>&1 || [ -x .bootstrap/bin/uv ] || (python3 -m venv .bootstrap && .bootstrap/bin/pip install -q uv)
 	rm -rf $(VALIDATE_VENV)
 	$(UV) venv --quiet --python python3 $(VALIDATE_VENV)
 	$(UV) pip install --quiet --python $(VALIDATE_VENV)/bin/python -r infra/tools/validate-requirements.txt
