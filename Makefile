@@ -31,10 +31,12 @@ lint: deps ## ruff + mypy + cfn-lint
 # on the rendered refund ASL. Fails, naming the problem, where `sam deploy` would fail.
 VALIDATE_VENV := .tools/validate
 # Needs only python3 and its own venv (not the project's .venv). Then the upgrade gate: the table and
-# the retained resources against the last release (infra/tools/upgrade.py, docs/deploy.md).
-validate: $(VALIDATE_VENV)/.installed ## SAM transform + cfn-lint (transformed) + statelint + upgrade gate
+# the retained resources against the last release (infra/tools/upgrade.py), and the scanners: checkov
+# on the transformed template, bandit on functions/ (infra/tools/scan.py; docs/deploy.md).
+validate: $(VALIDATE_VENV)/.installed ## SAM transform + cfn-lint + statelint + upgrade gate + checkov + bandit
 	$(VALIDATE_VENV)/bin/python infra/tools/validate.py $(ARGS)
 	$(VALIDATE_VENV)/bin/python infra/tools/upgrade.py
+	$(VALIDATE_VENV)/bin/python infra/tools/scan.py
 
 $(VALIDATE_VENV)/.installed: infra/tools/validate-requirements.txt
 	@command -v uv >/dev/null 2>&1 || [ -x .bootstrap/bin/uv ] || (python3 -m venv .bootstrap && .bootstrap/bin/pip install -q uv)
