@@ -1,7 +1,7 @@
 """Outside security scanners, offline: Checkov on the TRANSFORMED template and Bandit on ``functions/``.
 
 - Checkov (``--framework cloudformation --skip-download``: no network) on ``build/transformed.json``
-  (``make validate`` writes it first). Every failed check fails the gate; a check that does not apply
+  (``make validate`` writes it first) and the companion templates (``infra/edge/``). Every failed check fails the gate; a check that does not apply
   is skipped IN THE TEMPLATE (``Metadata.checkov.skip`` with a one-line ``comment``), so the reason
   sits next to the resource. A skip without a comment fails too.
 - Bandit on ``functions/`` (the code that ships). Every finding must be explained in ``EXPLAINED``
@@ -73,10 +73,11 @@ EXPLAINED: dict[tuple[str, str, str], str] = {
 CHECKOV_OPTIONS = ("--skip-download", "--compact", "-o", "json")
 
 
-def checkov(transformed: Path) -> tuple[list[str], dict[str, Any]]:
-    """(failures, summary): failed checks, and skips without a reason."""
+def checkov(transformed: Path, companions: list[Path]) -> tuple[list[str], dict[str, Any]]:
+    """(failures, summary): failed checks, and skips without a reason (the template and its companions)."""
+    files = [x for f in (transformed, *companions) for x in ("-f", str(f))]
     done = subprocess.run(  # noqa: S603 - the venv's own checkov, fixed arguments
-        [str(BIN / "checkov"), "-f", str(transformed), "--framework", "cloudformation", *CHECKOV_OPTIONS],
+        [str(BIN / "checkov"), *files, "--framework", "cloudformation", *CHECKOV_OPTIONS],
         capture_output=True,
         text=True,
         check=False,
@@ -131,10 +132,12 @@ def bandit(paths: list[Path]) -> tuple[list[str], int, list[str]]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--transformed", type=Path, default=ROOT / "build/transformed.json")
+    parser.add_argument("--no-companions", action="store_true", help="only --transformed (not infra/edge/)")
     parser.add_argument("--code", type=Path, action="append", default=None, help="default: functions/qpay")
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    failures, summary = checkov(args.transformed)
+    companions = [] if args.no_companions else sorted((ROOT / "infra/edge").glob("*.yaml"))
+    failures, summary = checkov(args.transformed, companions)
     checkov_s = time.perf_counter() - started
     unexplained, explained, stale = bandit(args.code or [Path("functions/qpay")])
     for line in stale if args.code is None else []:

@@ -8,7 +8,8 @@
 2. cfn-lint on the TRANSFORMED template (cfn-lint 1.x never runs the translator). Errors and warnings
    fail the gate, except the warnings in ``ALLOWED_WARNINGS`` (each with its reason). Informational
    checks run too: those in ``FAILING_INFORMATIONAL`` fail the gate, the rest are printed.
-3. statelint on every state machine's ASL file after its ``DefinitionSubstitutions`` (read from the
+3. cfn-lint on the companion templates (``infra/edge/*.yaml``, us-east-1).
+4. statelint on every state machine's ASL file after its ``DefinitionSubstitutions`` (read from the
    transformed template) are applied the way the Step Functions resource provider applies them:
    textually, then parsed.
 
@@ -49,7 +50,16 @@ MANAGED_POLICIES = {
 }
 
 #: cfn-lint warnings that do not fail the gate: (rule, path) -> why. Every other warning fails.
+_EDGE_ONLY = (
+    "the empty default means no edge; the resource using it exists only under the UseEdge condition, "
+    "which needs a web ACL, and prod's ProdHasAnEdge rule refuses any of the edge values empty"
+)
 ALLOWED_WARNINGS: dict[tuple[str, str], str] = {
+    ("W1030", "Resources/OriginDomain/Properties/DomainNameConfigurations/0/CertificateArn/Ref"): _EDGE_ONLY,
+    (
+        "W1030",
+        "Resources/EdgeDistribution/Properties/DistributionConfig/ViewerCertificate/AcmCertificateArn/Ref",
+    ): _EDGE_ONLY,
     ("W2001", "Parameters/DeploymentType"): (
         "the SAM transform resolves DeploymentPreference.Type from the parameter's value (CloudFormation "
         "passes the real one), so the transformed template no longer references it"
@@ -173,6 +183,28 @@ def lint(transformed: dict[str, Any], region: str) -> tuple[list[str], list[str]
     return failures, notes
 
 
+#: Companion stacks deployed beside the main one (the edge's web ACL and certificate in us-east-1).
+COMPANIONS = "infra/edge"
+COMPANION_REGION = "us-east-1"
+
+
+def lint_companions(folder: Path) -> list[str]:
+    """cfn-lint (errors and warnings) on every companion template, in the region it deploys to."""
+    import cfnlint.api  # noqa: PLC0415
+
+    failures = []
+    for path in sorted(folder.glob("*.yaml")):
+        matches = cfnlint.api.lint(
+            path.read_text(encoding="utf-8"), config=cfnlint.api.ManualArgs(regions=[COMPANION_REGION])
+        )
+        failures += [
+            f"{path.name}: {m.rule.id} {'/'.join(map(str, m.path or []))}: {m.message}"
+            for m in matches
+            if m.rule.id[0] in "EW"
+        ]
+    return failures
+
+
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
 
 
@@ -269,6 +301,7 @@ def run(
         out.write_text(json.dumps(transformed, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     failures, notes = lint(transformed, region)
     failures += [f"statelint {p}" for p in check_state_machines(template_path, transformed)]
+    failures += lint_companions(template_path.parent / COMPANIONS)
     if not quiet:
         for note in summarise(notes):
             print(f"note: {note}", file=sys.stderr)

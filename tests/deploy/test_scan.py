@@ -45,7 +45,7 @@ def test_a_failed_check_a_bare_skip_and_unexplained_code_fail(tool_python: Path,
     (code / "bad.py").write_text(
         "import subprocess\n\n\ndef run(cmd: str) -> None:\n    subprocess.call(cmd, shell=True)\n"
     )
-    run = _scan(tool_python, "--transformed", str(tmp_path / "t.json"), "--code", str(code))
+    run = _scan(tool_python, "--transformed", str(tmp_path / "t.json"), "--no-companions", "--code", str(code))
     assert run.returncode == 1
     assert "checkov CKV_AWS_27 AWS::SQS::Queue.Plain" in run.stderr
     assert "CKV_AWS_27 AWS::SQS::Queue.Bare: skipped without a reason" in run.stderr
