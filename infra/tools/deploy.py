@@ -1,7 +1,7 @@
 """``make deploy``: ``sam build`` without its cache, then ``sam deploy`` with the ConfigRevision that
 makes every change reach every function (infra/tools/revision.py, docs/deploy.md).
 
-1. Refuses a stack name longer than 25 characters (the X-Ray sampling rule is ``<stack>-traces``,
+1. Refuses a prod deploy with a local or plain-http value (D9), and a stack name longer than 25 characters (the X-Ray sampling rule is ``<stack>-traces``,
    at most 32 characters; review D7) before anything is built.
 2. ``sam build --no-cached``: a cached layer is reused even when its build scripts changed (D6).
 3. The revision: every parameter value the functions read (samconfig's ``parameter_overrides`` for the
@@ -39,6 +39,9 @@ ROOT = Path(__file__).resolve().parents[2]
 #: ``${AWS::StackName}-traces`` must fit X-Ray's 32-character rule name (template.yaml, TraceSamplingRule).
 MAX_STACK_NAME = 25
 STACK_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]*$")
+#: What prod must never point at (the template's patterns allow http to localhost for every Stage; the
+#: functions refuse it only at cold start: review D9).
+LOCAL = re.compile(r"localhost|127\.0\.0\.1|\[::1\]|0\.0\.0\.0|http://", re.IGNORECASE)
 
 
 class DeployError(Exception):
@@ -62,6 +65,15 @@ def check_stack_name(name: str) -> None:
             f"stack name {name!r} has {len(name)} characters; at most {MAX_STACK_NAME} "
             f"(the X-Ray sampling rule {name}-traces must fit 32)"
         )
+
+
+def check_prod_values(overrides: dict[str, str]) -> None:
+    """Stage=prod: no value may be http or a local address (refused here, before any change set)."""
+    if overrides.get("Stage") != "prod":
+        return
+    local = sorted(k for k, v in overrides.items() if LOCAL.search(v))
+    if local:
+        raise DeployError(f"Stage=prod with local or plain-http values: {', '.join(local)}")
 
 
 def load_template(path: Path) -> dict[str, Any]:
@@ -89,6 +101,7 @@ def plan(
     listed = shlex.split(listed) if isinstance(listed, str) else [str(x) for x in listed]
     overrides = {**parse_overrides(listed), **parse_overrides(extra)}
     overrides.pop(REVISION_PARAMETER, None)
+    check_prod_values(overrides)
     if not build_dir.is_dir():
         raise DeployError(f"{build_dir} does not exist: run sam build first (make deploy does)")
     try:

@@ -96,3 +96,17 @@ def test_dry_run_prints_both_commands(build_dir: Path, capsys: pytest.CaptureFix
     out = capsys.readouterr().out
     assert "sam build --config-env prod --no-cached" in out and f"{REVISION_PARAMETER}=" in out
     assert deploy.main(args) == 1
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "StorefrontSuccessUrl=http://localhost:3000/r",
+        "CheckoutBaseUrl=http://127.0.0.1:3001",
+        "PublicBaseUrl=http://pay.example.qa",
+    ],
+)
+def test_prod_with_a_local_value_is_refused_before_any_change_set(build_dir: Path, value: str) -> None:
+    """D9: the template's patterns accept http://localhost for every Stage; make deploy refuses it in prod."""
+    with pytest.raises(deploy.DeployError, match=value.split("=", maxsplit=1)[0]):
+        _plan(build_dir, [*GIVEN, value])
