@@ -120,6 +120,7 @@ NOT_ACCOUNT_WIDE = {
     ("AWS::CodeDeploy::DeploymentGroup", "DeploymentConfigName"): "names an AWS-provided configuration",
     ("AWS::CodeDeploy::DeploymentGroup", "ApplicationName"): "refers to the stack's own application",
     ("AWS::CloudWatch::Alarm", "MetricName"): "the metric an alarm counts, not the alarm's name",
+    ("AWS::ApiGatewayV2::DomainName", "DomainName"): "the operator's own DNS name (parameter OriginDomainName)",
 }
 
 
