@@ -238,7 +238,7 @@ def test_every_trigger_invokes_the_live_alias(transformed: dict[str, Any]) -> No
 
 
 def test_reserved_concurrency_is_off_by_default() -> None:
-    """F6: 10 + 1 + 1 reserved fails on accounts whose quota is 10 (README says when to turn it on)."""
+    """F6: 74 reserved fails on accounts whose quota is below 174 (README says when to turn it on)."""
     assert template()["Parameters"]["ReserveConcurrency"]["Default"] == "false"
 
 
