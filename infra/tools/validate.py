@@ -50,16 +50,7 @@ MANAGED_POLICIES = {
 }
 
 #: cfn-lint warnings that do not fail the gate: (rule, path) -> why. Every other warning fails.
-_EDGE_ONLY = (
-    "the empty default means no edge; the resource using it exists only under the UseEdge condition, "
-    "which needs a web ACL, and prod's ProdHasAnEdge rule refuses any of the edge values empty"
-)
 ALLOWED_WARNINGS: dict[tuple[str, str], str] = {
-    ("W1030", "Resources/OriginDomain/Properties/DomainNameConfigurations/0/CertificateArn/Ref"): _EDGE_ONLY,
-    (
-        "W1030",
-        "Resources/EdgeDistribution/Properties/DistributionConfig/ViewerCertificate/AcmCertificateArn/Ref",
-    ): _EDGE_ONLY,
     ("W2001", "Parameters/DeploymentType"): (
         "the SAM transform resolves DeploymentPreference.Type from the parameter's value (CloudFormation "
         "passes the real one), so the transformed template no longer references it"
