@@ -88,7 +88,7 @@ def test_the_makefile_builds_every_function_of_the_template() -> None:
     assert listed is not None
     assert sorted(listed.group(1).replace("\\\n", " ").split()) == functions
     for name in functions:
-        assert resources[name]["Metadata"] == {"BuildMethod": "makefile"}, name
+        assert resources[name]["Metadata"]["BuildMethod"] == "makefile", name
     layer = resources["DependenciesLayer"]
     assert layer["Metadata"] == {"BuildMethod": "makefile", "BuildArchitecture": "arm64"}
     assert template()["Globals"]["Function"]["Layers"] == [{"Ref": "DependenciesLayer"}]
