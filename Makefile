@@ -7,7 +7,7 @@ PY := .venv/bin/python
 UV := $(shell command -v uv 2>/dev/null || echo .bootstrap/bin/uv)
 export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
 
-.PHONY: run trigger test lint fmt bench load deps sysdeps replay openapi clients validate artefact smoke clean mutation help
+.PHONY: run trigger test lint fmt bench load deps sysdeps replay openapi clients validate deploy artefact smoke clean mutation help
 
 run: deps ## the whole local stack: API :3000, Checkout.com simulator :3001 (ARGS="--help" for options)
 	@bash .ci/sysdeps.sh run $(if $(findstring --ddb-local,$(ARGS)),--ddb-local)
@@ -30,14 +30,25 @@ lint: deps ## ruff + mypy + cfn-lint
 # match). The real SAM transform on template.yaml -> build/transformed.json, cfn-lint on that, statelint
 # on the rendered refund ASL. Fails, naming the problem, where `sam deploy` would fail.
 VALIDATE_VENV := .tools/validate
-validate: deps $(VALIDATE_VENV)/.installed ## SAM transform + cfn-lint (transformed) + statelint
+# Needs only python3 and its own venv (not the project's .venv). Then the upgrade gate: the table and
+# the retained resources against the last release (infra/tools/upgrade.py), and the scanners: checkov
+# on the transformed template, bandit on functions/ (infra/tools/scan.py; docs/deploy.md).
+validate: $(VALIDATE_VENV)/.installed ## SAM transform + cfn-lint + statelint + upgrade gate + checkov + bandit
 	$(VALIDATE_VENV)/bin/python infra/tools/validate.py $(ARGS)
+	$(VALIDATE_VENV)/bin/python infra/tools/upgrade.py
+	$(VALIDATE_VENV)/bin/python infra/tools/scan.py
 
 $(VALIDATE_VENV)/.installed: infra/tools/validate-requirements.txt
+	@command -v uv >/dev/null 2>&1 || [ -x .bootstrap/bin/uv ] || (python3 -m venv .bootstrap && .bootstrap/bin/pip install -q uv)
 	rm -rf $(VALIDATE_VENV)
 	$(UV) venv --quiet --python python3 $(VALIDATE_VENV)
 	$(UV) pip install --quiet --python $(VALIDATE_VENV)/bin/python -r infra/tools/validate-requirements.txt
 	@touch $@
+
+# Every change reaches every function: sam build --no-cached, then sam deploy with the ConfigRevision
+# (infra/tools/deploy.py, docs/deploy.md). ARGS="--dry-run" prints the commands; needs the SAM CLI.
+deploy: validate ## build + deploy, every change published: make deploy [ENV=prod] [ARGS="--dry-run"]
+	$(VALIDATE_VENV)/bin/python infra/tools/deploy.py --config-env $(or $(ENV),default) $(ARGS)
 
 # What `sam build` builds (functions/Makefile), without SAM: build/artefact/{layer,function}.
 artefact: ## the Lambda layer and function artefacts exactly as sam build makes them

@@ -65,6 +65,8 @@ PYC_SKIP = (
 #: ``enable_swagger()``, which the product never calls) and type stubs.
 PRUNE = ("aws_lambda_powertools/event_handler/openapi/swagger_ui/*.js",
          "aws_lambda_powertools/event_handler/openapi/swagger_ui/*.css", "**/*.pyi")
+#: Set to 1 to build without CPython 3.13 (no .pyc: slower cold starts); otherwise the build fails.
+ALLOW_NO_PYC = "QPAY_ALLOW_NO_PYC"
 #: Where the runtime puts each artefact (tracebacks name these paths).
 LAYER_ROOT = "/opt"
 CODE_ROOT = "/var/task"
@@ -142,10 +144,15 @@ def python313() -> str | None:
 def compile_pyc(tree: Path, runtime_root: str, skip: tuple[str, ...] = ()) -> bool:
     exe = python313()
     if exe is None:
-        log(
-            "WARNING: no CPython 3.13 found (set PYTHON313 or put python3.13 on PATH): the artefact has no .pyc, "
+        message = (
+            "no CPython 3.13 found (set PYTHON313 or put python3.13 on PATH): the artefact would have no .pyc, "
             "so every cold start compiles what it imports"
         )
+        if os.environ.get(ALLOW_NO_PYC) != "1":
+            # stdout: sam build shows it (stderr is hidden when the build succeeds; review D5)
+            print(f"build_artefact: FAILED: {message}; set {ALLOW_NO_PYC}=1 to build without", flush=True)
+            raise SystemExit(1)
+        print(f"build_artefact: WARNING: {message} ({ALLOW_NO_PYC}=1)", flush=True)
         return False
     exclude = ["-x", "|".join(re.escape(f"{tree}/{p}/") for p in skip)] if skip else []
     subprocess.run(  # noqa: S603 - fixed arguments

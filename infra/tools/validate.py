@@ -8,7 +8,8 @@
 2. cfn-lint on the TRANSFORMED template (cfn-lint 1.x never runs the translator). Errors and warnings
    fail the gate, except the warnings in ``ALLOWED_WARNINGS`` (each with its reason). Informational
    checks run too: those in ``FAILING_INFORMATIONAL`` fail the gate, the rest are printed.
-3. statelint on every state machine's ASL file after its ``DefinitionSubstitutions`` (read from the
+3. cfn-lint on the companion templates (``infra/edge/*.yaml``, us-east-1).
+4. statelint on every state machine's ASL file after its ``DefinitionSubstitutions`` (read from the
    transformed template) are applied the way the Step Functions resource provider applies them:
    textually, then parsed.
 
@@ -104,8 +105,20 @@ def packaged(template: dict[str, Any], bucket: str = "qpay-gate-artifacts") -> d
     return doc
 
 
-def transform(template_path: Path, *, region: str, account: str, stack: str, partition: str = "aws") -> dict[str, Any]:
-    """The SAM transform exactly as CloudFormation runs it; translator errors become a GateError."""
+def transform(
+    template_path: Path,
+    *,
+    region: str,
+    account: str,
+    stack: str,
+    partition: str = "aws",
+    parameters: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """The SAM transform exactly as CloudFormation runs it; translator errors become a GateError.
+
+    ``parameters`` are the stack's parameter values, which CloudFormation passes to the transform
+    (SAM resolves ``!Ref`` to them in a few places, e.g. ``AutoPublishCodeSha256``); the rest take
+    their defaults, as in the transform service."""
     os.environ.setdefault("AWS_DEFAULT_REGION", region)
     import logging  # noqa: PLC0415
 
@@ -115,7 +128,8 @@ def transform(template_path: Path, *, region: str, account: str, stack: str, par
 
     logging.getLogger("samtranslator").setLevel(logging.ERROR)  # feature-toggle chatter
     template = packaged(yaml_parse(template_path.read_text(encoding="utf-8")))
-    params = {
+    params: dict[str, Any] = {
+        **(parameters or {}),
         "AWS::Region": region,
         "AWS::AccountId": account,
         "AWS::Partition": partition,
@@ -158,6 +172,28 @@ def lint(transformed: dict[str, Any], region: str) -> tuple[list[str], list[str]
         else:
             notes.append(line)
     return failures, notes
+
+
+#: Companion stacks deployed beside the main one (the edge's web ACL and certificate in us-east-1).
+COMPANIONS = "infra/edge"
+COMPANION_REGION = "us-east-1"
+
+
+def lint_companions(folder: Path) -> list[str]:
+    """cfn-lint (errors and warnings) on every companion template, in the region it deploys to."""
+    import cfnlint.api  # noqa: PLC0415
+
+    failures = []
+    for path in sorted(folder.glob("*.yaml")):
+        matches = cfnlint.api.lint(
+            path.read_text(encoding="utf-8"), config=cfnlint.api.ManualArgs(regions=[COMPANION_REGION])
+        )
+        failures += [
+            f"{path.name}: {m.rule.id} {'/'.join(map(str, m.path or []))}: {m.message}"
+            for m in matches
+            if m.rule.id[0] in "EW"
+        ]
+    return failures
 
 
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
@@ -239,16 +275,24 @@ def summarise(notes: list[str]) -> list[str]:
 
 
 def run(
-    template_path: Path, out: Path | None, *, region: str, account: str, stack: str, quiet: bool = False
+    template_path: Path,
+    out: Path | None,
+    *,
+    region: str,
+    account: str,
+    stack: str,
+    quiet: bool = False,
+    parameters: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """The whole gate; raises GateError on the first stage that fails (later stages need its output)."""
     started = time.perf_counter()
-    transformed = transform(template_path, region=region, account=account, stack=stack)
+    transformed = transform(template_path, region=region, account=account, stack=stack, parameters=parameters)
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(transformed, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     failures, notes = lint(transformed, region)
     failures += [f"statelint {p}" for p in check_state_machines(template_path, transformed)]
+    failures += lint_companions(template_path.parent / COMPANIONS)
     if not quiet:
         for note in summarise(notes):
             print(f"note: {note}", file=sys.stderr)
@@ -269,9 +313,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--region", default=DEFAULT_REGION)
     parser.add_argument("--account", default=DEFAULT_ACCOUNT)
     parser.add_argument("--stack-name", default=DEFAULT_STACK)
+    parser.add_argument(
+        "--parameter", action="append", default=[], metavar="KEY=VALUE", help="a stack parameter value (repeatable)"
+    )
     args = parser.parse_args(argv)
+    parameters = dict(p.split("=", 1) for p in args.parameter)
     try:
-        run(args.template, args.out, region=args.region, account=args.account, stack=args.stack_name)
+        run(
+            args.template,
+            args.out,
+            region=args.region,
+            account=args.account,
+            stack=args.stack_name,
+            parameters=parameters,
+        )
     except GateError as exc:
         print(f"validate: FAILED: {exc}", file=sys.stderr)
         return 1

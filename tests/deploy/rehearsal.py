@@ -38,6 +38,10 @@ REWIRE = {
     "AWS::SecretsManager::Secret": "a secret created through the API first, as GenerateSecretString would",
 }
 
+#: ``${Function.Arn}:live``: a state machine's alias target. moto's CloudFormation passes an Fn::Sub in
+#: DefinitionSubstitutions through unresolved; the rehearsal renders it (test_rehearsal).
+ALIAS_ARN = re.compile(r"^\$\{([A-Za-z0-9]+)\.Arn\}:live$")
+
 
 # ---------------------------------------------------------------- the secret (the lead's contract)
 def secret_document(
@@ -151,7 +155,11 @@ def for_moto(transformed: dict[str, Any], supported: set[str], *, secret_arn: st
     doc["Resources"] = {
         k: (v if k in refs_by_name else _replace_plain_refs(v, refs_by_name)) for k, v in resources.items()
     }
-    doc["Outputs"] = _replace_plain_refs(_replace_refs(doc.get("Outputs", {}), stand_in), refs_by_name)
+    # a conditional output of a removed resource (the edge's, off in the rehearsal) goes with it
+    outputs = {
+        k: v for k, v in doc.get("Outputs", {}).items() if not ("Condition" in v and references(v) & set(removed))
+    }
+    doc["Outputs"] = _replace_plain_refs(_replace_refs(outputs, stand_in), refs_by_name)
     leftover = sorted(set(removed) & references(doc))
     assert not leftover, f"still referenced after removal: {leftover}"
     secrets_removed = [k for k, v in removed.items() if v == "AWS::SecretsManager::Secret"]

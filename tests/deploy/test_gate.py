@@ -60,8 +60,8 @@ def test_a_circular_dependency_after_the_transform_fails(tool_python: Path, tmp_
 def test_a_stateful_resource_without_retention_fails(tool_python: Path, tmp_path: Path) -> None:
     path = variant(
         tmp_path,
-        "    Type: AWS::SecretsManager::Secret\n    DeletionPolicy: Retain\n    UpdateReplacePolicy: Retain\n",
-        "    Type: AWS::SecretsManager::Secret\n",
+        "    DeletionPolicy: RetainExceptOnCreate\n    UpdateReplacePolicy: Retain\n",
+        "",
     )
     run = run_gate(tool_python, path)
     assert run.returncode == 1

@@ -102,9 +102,10 @@ def test_runbook_commands_exist() -> None:
 
 def test_api_functions_deploy_by_canary_rolled_back_on_their_alarms() -> None:
     fns = template()["Resources"]
+    assert template()["Globals"]["Function"]["AutoPublishAlias"] == "live"  # every function (tests/deploy)
     for fn in API_FUNCTIONS:
         p = fns[fn]["Properties"]
-        assert p["AutoPublishAlias"] == "live"
+        assert "AutoPublishAlias" not in p
         pref = p["DeploymentPreference"]
         assert pref["Type"] == {"Ref": "DeploymentType"}
         short = fn.removesuffix("Function")
@@ -115,11 +116,26 @@ def test_api_functions_deploy_by_canary_rolled_back_on_their_alarms() -> None:
 
 def test_reserved_concurrency_where_it_protects_checkout_and_the_table() -> None:
     fns = template()["Resources"]
-    for fn, n in (("RefundTaskFunction", 10), ("SweepFunction", 1), ("ReconcileFunction", 1)):
+    # issue 20 (D4): with ReserveConcurrency=true every function has its own slice, so a flood on the
+    # public routes (capped at their reservation) cannot take the stream consumers' or the refund task's
+    caps = {
+        "RefundTaskFunction": 10,
+        "SweepFunction": 1,
+        "ReconcileFunction": 1,
+        "ExpiryFunction": 5,
+        "OutboxFunction": 5,
+        "CreatePaymentFunction": 20,
+        "GetPaymentFunction": 10,
+        "PaymentReturnFunction": 10,
+        "WebhookFunction": 10,
+        "RefundRequestFunction": 2,
+    }
+    for fn, n in caps.items():
         assert fns[fn]["Properties"]["ReservedConcurrentExecutions"] == {
             "Fn::If": ["UseReservedConcurrency", n, {"Ref": "AWS::NoValue"}]
         }
-    assert "ReservedConcurrentExecutions" not in fns["WebhookFunction"]["Properties"]
+    assert sum(caps.values()) == 74  # + the 100 Lambda keeps unreserved: ReserveConcurrency needs a quota >= 174
+    assert "174" in template()["Parameters"]["ReserveConcurrency"]["Description"]
 
 
 def test_reconciliation_is_scheduled_daily_with_a_bounded_index() -> None:
