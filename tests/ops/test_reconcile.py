@@ -304,3 +304,44 @@ def test_out_of_time_stops_starting_checks_and_says_so(aws, sim) -> None:
     report = run(time_left_s=lambda: next(budget, 0.0), concurrency=1)
     assert report.truncated and report.checked == 2
     assert len(made) == 5
+
+
+def test_a_run_that_dies_before_its_first_checkpoint_is_caught_up_by_the_next(aws, sim, monkeypatch) -> None:
+    """F5: the run leaves a partial report before it reads the index or checks anything, so a run killed
+    before its first checkpoint (here: the index read fails) is still seen as cut by the next morning's run."""
+    now = int(time.time())
+    old_pid, old_cko = new_payment(sim, "ORD-DIED")
+    sim.pay(old_cko, **CARD)  # Captured at Checkout, webhooks lost
+    _age(aws, old_pid, now - 86400 - 2 * HOUR)  # in yesterday's window, outside today's
+    yesterday = now - 86400
+
+    def dies(*_: Any, **__: Any) -> Any:
+        raise RuntimeError("index read failed")
+
+    with monkeypatch.context() as m:
+        m.setattr(reconcile, "changed_since", dies)
+        with pytest.raises(RuntimeError):
+            reconcile.run(
+                now=yesterday, ports=reconcile_handler.ports(), checkpoint=reconcile_handler.checkpoint(yesterday)
+            )
+    left = deps.store().get_report(change_day(yesterday))
+    assert left is not None and left["partial"] is True and left["checked"] == 0
+    assert left["since"] == yesterday - 86400
+    report = run(now)
+    assert report.since == yesterday - 86400
+    assert [f.payment_id for f in report.findings] == [old_pid]
+
+
+def test_a_day_without_any_report_is_caught_up_from_the_last_report(aws, sim) -> None:
+    """F5: no report for yesterday at all (the schedule did not fire, or the function died before writing
+    anything): the run starts from the last day that has a report, not from the default window."""
+    now = int(time.time())
+    old_pid, old_cko = new_payment(sim, "ORD-GAP")
+    sim.pay(old_cko, **CARD)
+    _age(aws, old_pid, now - 2 * 86400)  # changed the day before yesterday, after that day's run
+    deps.store().put_report(
+        change_day(now - 3 * 86400), {"since": now - 4 * 86400, "truncated": False}, now=now, retain_until=now + 86400
+    )
+    report = run(now)
+    assert report.since == now - 3 * 86400 - (now - 3 * 86400) % 86400  # from the start of that report's day
+    assert [f.payment_id for f in report.findings] == [old_pid]

@@ -6,6 +6,7 @@ Writes the report as a structured log line, as the ``REPORT#<date>`` item and as
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from qpay import clock, deps
@@ -34,6 +35,18 @@ def record(report: Report, *, now: int, write: bool = True) -> dict[str, Any]:
     return doc
 
 
+def checkpoint(now: int) -> Callable[[Report], None]:
+    """Writes the report so far as ``partial``: a report exists even if the function is killed (the run
+    calls it before its first check too, so the next run sees a cut run and catches up)."""
+
+    def write(partial: Report) -> None:
+        deps.store().put_report(
+            partial.day, {**partial.as_dict(), "partial": True}, now=now, retain_until=retention(now, get_settings())
+        )
+
+    return write
+
+
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     now = clock.now()
@@ -43,13 +56,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     def time_left_s() -> float:
         return float(context.get_remaining_time_in_millis()) / 1000.0 - margin_s
 
-    def checkpoint(partial: Report) -> None:  # a report exists even if the function is killed
-        deps.store().put_report(
-            partial.day, {**partial.as_dict(), "partial": True}, now=now, retain_until=retention(now, get_settings())
-        )
-
     report = run(
-        now=now, ports=ports(), days=int(days) if days else None, time_left_s=time_left_s, checkpoint=checkpoint
+        now=now, ports=ports(), days=int(days) if days else None, time_left_s=time_left_s, checkpoint=checkpoint(now)
     )
     metric("ReconcileChecked", report.checked)
     metric("ReconcileDriftFixed", report.fixed)

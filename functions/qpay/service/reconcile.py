@@ -129,16 +129,26 @@ def changed_since(store: PaymentStore, *, since: int, now: int, max_items: int) 
 
 
 def catch_up_since(store: PaymentStore, *, start: int, now: int) -> int:
-    """Where this run starts: the window's start, or earlier when yesterday's run was cut (or killed,
-    leaving only its partial report): from where that run started, so nothing it did not reach waits
-    for a payment's next change. Never more than ``MAX_WINDOW_DAYS`` back."""
-    previous = store.get_report(change_day(now - DAY))
-    if previous is None or not (previous.get("truncated") or previous.get("partial")):
-        return start
-    prev_since = previous.get("since")
-    if not isinstance(prev_since, int) or isinstance(prev_since, bool):
-        return start
-    return max(min(start, prev_since), now - MAX_WINDOW_DAYS * DAY)
+    """Where this run starts: the window's start, or earlier when the last run did not finish.
+
+    The last run is the newest report of the ``MAX_WINDOW_DAYS`` before today (yesterday's, normally):
+    cut (``truncated``) or killed (``partial``: every run writes one before its first check) → from where
+    that run started; a day or more without any report (the schedule did not fire) → from the start of
+    the last report's day, so nothing changed since that run waits for a payment's next change. No
+    report at all (the first run) → the window's start. Never more than ``MAX_WINDOW_DAYS`` back."""
+    floor = now - MAX_WINDOW_DAYS * DAY
+    for back in range(1, MAX_WINDOW_DAYS + 1):
+        day_start = now - back * DAY - (now - back * DAY) % DAY
+        previous = store.get_report(change_day(day_start))
+        if previous is None:
+            continue
+        since = start if back == 1 else min(start, day_start)
+        if previous.get("truncated") or previous.get("partial"):
+            prev_since = previous.get("since")
+            if isinstance(prev_since, int) and not isinstance(prev_since, bool):
+                since = min(since, prev_since)
+        return max(since, floor)
+    return start
 
 
 def run(
@@ -156,13 +166,15 @@ def run(
 ) -> Report:
     """Reconcile, within the time left: ``concurrency`` payments at once (each check is two Checkout.com
     round trips at most, mostly waiting); stops starting new ones (``truncated``) rather than being
-    killed, and hands the report so far to ``checkpoint`` every ``CHECKPOINT_EVERY`` payments, so a
-    report always exists. The default window catches up after a cut run (:func:`catch_up_since`)."""
+    killed, and hands the report so far to ``checkpoint`` before the first check and every
+    ``CHECKPOINT_EVERY`` payments, so a report always exists. The default window catches up after a cut run (:func:`catch_up_since`)."""
     s = ports.settings
     start = since if since is not None else now - (days or s.reconcile_window_days) * DAY
     if since is None and days is None and payment_ids is None:
         start = catch_up_since(ports.store, start=start, now=now)
     report = Report(day=change_day(now), since=start)
+    if checkpoint is not None:
+        checkpoint(report)  # before anything can fail: a run that dies now still leaves a (partial) report
     if payment_ids is None:
         payment_ids, report.truncated = changed_since(
             ports.store, since=start, now=now, max_items=max_items or s.reconcile_max_payments
