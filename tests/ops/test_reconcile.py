@@ -345,3 +345,55 @@ def test_a_day_without_any_report_is_caught_up_from_the_last_report(aws, sim) ->
     report = run(now)
     assert report.since == now - 3 * 86400 - (now - 3 * 86400) % 86400  # from the start of that report's day
     assert [f.payment_id for f in report.findings] == [old_pid]
+
+
+def test_at_scale_only_what_needs_it_is_asked_and_drift_is_still_found(aws, sim) -> None:
+    """sample_every: quiet captured payments outside today's share are not asked; a payment whose capture
+    webhook was lost (still open here) always is, and is repaired."""
+    from qpay.service.reconcile_select import sampled
+
+    quiet = [captured(sim, f"ORD-Q{i}")[0] for i in range(6)]
+    lost, lost_cko = new_payment(sim, "ORD-LOST")
+    sim.pay(lost_cko, **CARD)  # Captured at Checkout; its webhooks lost
+    now = int(time.time())
+    before = len(sim.requests)
+    report = run(now, sample_every=10**6)
+    asked_quiet = [p for p in quiet if sampled(p, day=change_day(now), sample_every=10**6)]
+    assert report.checked == 7
+    assert report.asked == {"open": 1, "skipped": 6 - len(asked_quiet), **({"sample": 1} if asked_quiet else {})}
+    assert [(f.payment_id, f.kind, f.fixed) for f in report.findings] == [(lost, "status", True)]
+    gets = [r for r in sim.requests[before:] if r.method == "GET"]
+    assert len(gets) == 1 + len(asked_quiet)
+
+
+def test_checkout_reads_go_through_the_runs_pace(aws, sim) -> None:
+    made = [captured(sim, f"ORD-P{i}")[0] for i in range(3)]
+    taken: list[int] = []
+
+    class Pace:
+        def acquire(self) -> None:
+            taken.append(1)
+
+    ports = reconcile_handler.ports()
+    ports = reconcile.ReconcilePorts(ports.store, ports.checkout, ports.settings, ports.stepfunctions, Pace())  # type: ignore[arg-type]
+    before = len(sim.requests)
+    report = reconcile.run(now=int(time.time()), ports=ports)
+    assert report.checked == len(made)
+    assert len(taken) == len([r for r in sim.requests[before:] if r.method == "GET"]) == 3
+
+
+def test_a_fanned_out_run_covers_its_shards_and_keeps_its_own_report(aws, sim) -> None:
+    from qpay.adapters.store.keys import shard
+
+    made = [new_payment(sim, f"ORD-S{i}")[0] for i in range(6)]
+    mine = shard(made[0])
+    now = int(time.time())
+    report = run(now, shards=[mine])
+    assert report.scope == f"shards-{mine}"
+    assert report.checked == sum(1 for p in made if shard(p) == mine)
+    result = reconcile_handler.handler({"shards": [mine]}, FakeContext(900))
+    assert result["scope"] == f"shards-{mine}"
+    assert aws.item(f"REPORT#{change_day(now)}#shards-{mine}", "REPORT") is not None
+    assert aws.item(f"REPORT#{change_day(now)}", "REPORT") is None  # the whole-day report is not overwritten
+    with pytest.raises(ValueError, match="shards"):
+        reconcile_handler.handler({"shards": [32]}, FakeContext(900))
