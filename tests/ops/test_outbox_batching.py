@@ -73,10 +73,11 @@ def test_23_records_go_out_in_3_calls_of_at_most_10(bus: Bus) -> None:
     assert published == [pid(i) for i in range(23)]  # each once, in stream order
 
 
-def test_a_refused_entry_fails_only_the_record_it_came_from(bus: Bus) -> None:
+def test_a_refused_entry_fails_only_the_record_it_came_from(bus: Bus, capfd: pytest.CaptureFixture[str]) -> None:
     bus.refuse = {pid(4), pid(12)}
     result = outbox.handler({"Records": [captured_record(i) for i in range(15)]}, FakeContext())
     assert result == {"batchItemFailures": [{"itemIdentifier": "1004"}, {"itemIdentifier": "1012"}]}
+    assert '"OrderEventsNotPublished":[2.0]' in capfd.readouterr().out  # EMF: the PutEvents throttle alarm
 
 
 def test_a_call_that_fails_outright_fails_each_record_it_carried_and_no_other(bus: Bus) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 
 from qpay import deps
 from qpay.adapters.dynamo import from_ddb
-from qpay.observability import logger
+from qpay.observability import logger, metric
 from qpay.service.outbox import OutboxPorts, Pending, derive, publish_records
 from qpay.settings import get_settings
 
@@ -54,6 +54,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, list[dict[str, str
     failed: list[str] = []
     if pending:
         failed, _ = publish_records(pending, _ports())
+    if failed:  # PutEvents refused or throttled past the client's retries: the alarm before the quota binds
+        metric("OrderEventsNotPublished", len(failed))
     bad = set(failed) | set(unreadable)
     order = [str((r.get("dynamodb") or {}).get("SequenceNumber", "")) for r in records]
     return {"batchItemFailures": [{"itemIdentifier": record_id} for record_id in order if record_id in bad]}

@@ -2,16 +2,17 @@
 
 Asking Checkout about every payment does not scale: its published read limit is 100 requests per second
 per account (shared/reviews/fidelity.md S6), i.e. 8.6 million a day for everything, live paths included.
-Most payments need no question: their end came from Checkout itself (a webhook or a GET) and nothing
-has moved since. Always asked (each cheap to find, and where drift hides):
+Most payments need no question: their end came from Checkout itself (a webhook or a GET: the product
+never ends a payment on its own clock) and nothing has moved since. Always asked (few, and where drift
+hides):
 
 - a payment still open (``Pending``/``Capture Pending``): a lost ``payment_captured``/``declined``/…;
-- an ``Expired`` one: a late capture after the expiry must win;
 - one flagged for attention, or with a refund still open (a lost refund outcome);
 
 and a deterministic share ``1/sample_every`` of the quiet final ones (``Captured``, ``Declined``,
-``Canceled`` with no open refund): a refund made in Checkout's Dashboard whose webhook was lost is only
-found there, so the share is a coverage choice, stated in docs/capacity.md. The share rotates with the
+``Canceled``, ``Expired`` with no open refund): what can still hide there needs a second lost webhook (a
+refund made in Checkout's Dashboard, a capture after Checkout's own ``payment_expired``), so the share is
+a coverage choice, stated in docs/capacity.md. The share rotates with the
 day, so across ``sample_every`` days every quiet payment of a day has its turn with the same odds.
 ``sample_every = 1`` asks about every payment (the default below a few hundred thousand a day).
 """
@@ -22,9 +23,9 @@ import hashlib
 
 from qpay.domain.records import Payment, Refund
 from qpay.domain.refunds import OPEN_REFUND_STATES
-from qpay.domain.states import OPEN_STAGES, Stage
+from qpay.domain.states import OPEN_STAGES
 
-ALWAYS = ("open", "expired", "attention", "refund_open")
+ALWAYS = ("open", "attention", "refund_open")
 
 
 def sampled(payment_id: str, *, day: str, sample_every: int) -> bool:
@@ -39,8 +40,6 @@ def why_ask(payment: Payment, refunds: list[Refund], *, day: str, sample_every: 
     """The reason to ask Checkout.com about this payment today, or None to leave it."""
     if payment.stage in OPEN_STAGES:
         return "open"
-    if payment.stage is Stage.EXPIRED:
-        return "expired"
     if payment.attention:
         return "attention"
     if any(r.state in OPEN_REFUND_STATES for r in refunds):
