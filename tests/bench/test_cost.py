@@ -92,3 +92,19 @@ def test_memory_sizes_are_read_from_the_template() -> None:
 def test_price_sources_lists_every_price_with_its_page() -> None:
     lines = cost.price_sources("me-central-1")
     assert len(lines) == len(cost.US_EAST_1) and all("https://" in line for line in lines)
+
+
+def test_capacity_uses_the_deploy_regions_quotas_and_the_batched_outbox() -> None:
+    from qpay_bench import limits
+
+    paths = {**PATHS, "webhook": path("webhook", "WebhookFunction", order_events=1.0, outbox_records=1)}
+    rows = {r.resource: r for r in limits.limits(paths, {}, cost.Assumptions(), stage_rps=100.0, index_keys={})}
+    assert rows["HTTP API account throttle"].limit == 2_500  # Middle East (UAE), not 10,000
+    put = rows["EventBridge PutEvents"]
+    before = rows["EventBridge PutEvents, one call per record (before)"]
+    assert put.limit == before.limit == 400
+    assert put.binds_at == pytest.approx(10 * before.binds_at)  # 10 entries per call
+    us = {r.resource: r for r in limits.limits(paths, {}, cost.Assumptions(region="us-east-1"), stage_rps=100.0,
+                                              index_keys={})}  # fmt: skip
+    assert us["EventBridge PutEvents"].limit == 10_000
+    assert rows["Checkout.com reads (published, per account)"].demand > 0  # the returns that ask Checkout
