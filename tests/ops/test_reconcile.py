@@ -397,3 +397,22 @@ def test_a_fanned_out_run_covers_its_shards_and_keeps_its_own_report(aws, sim) -
     assert aws.item(f"REPORT#{change_day(now)}", "REPORT") is None  # the whole-day report is not overwritten
     with pytest.raises(ValueError, match="shards"):
         reconcile_handler.handler({"shards": [32]}, FakeContext(900))
+
+
+def test_a_shard_too_big_for_one_invocation_is_read_in_parts(aws, sim) -> None:
+    from qpay.service.reconcile import pk_range
+
+    made = [new_payment(sim, f"ORD-PT{i}")[0] for i in range(8)]
+    now = int(time.time())
+    checked = []
+    for k in range(4):
+        report = run(now, part=(k, 4))
+        lo, hi = pk_range((k, 4))
+        assert report.scope == f"part-{k}-of-4"
+        assert report.checked == sum(1 for p in made if lo <= f"PAYMENT#{p}" <= hi)
+        checked.append(report.checked)
+    assert sum(checked) == len(made)  # every payment in exactly one part
+    result = reconcile_handler.handler({"shards": [0, 1], "part": [1, 2]}, FakeContext(900))
+    assert result["scope"] == "shards-0-1/part-1-of-2"
+    with pytest.raises(ValueError, match="part"):
+        reconcile_handler.handler({"part": [1, 3]}, FakeContext(900))

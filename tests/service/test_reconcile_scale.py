@@ -110,3 +110,22 @@ def test_threads_share_one_budget() -> None:
 def test_a_bucket_needs_a_rate() -> None:
     with pytest.raises(ValueError, match="rate"):
         TokenBucket(0)
+
+
+@pytest.mark.parametrize("n", [1, 2, 4, 8, 16, 32])
+def test_the_parts_of_the_id_space_cover_every_payment_id_exactly_once(n: int) -> None:
+    from qpay.domain import ids
+    from qpay.service.reconcile import pk_range
+
+    ranges = [pk_range((k, n)) for k in range(n)]
+    for _ in range(2_000):
+        pk = "PAYMENT#" + ids.new_payment_id()
+        assert sum(lo <= pk <= hi for lo, hi in ranges) == 1
+
+
+@pytest.mark.parametrize("part", [(0, 3), (4, 4), (-1, 4), (0, 0)])
+def test_a_part_that_does_not_divide_the_id_space_is_refused(part: tuple[int, int]) -> None:
+    from qpay.service.reconcile import pk_range
+
+    with pytest.raises(ValueError, match="part"):
+        pk_range(part)

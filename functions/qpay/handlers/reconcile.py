@@ -2,6 +2,8 @@
 
 The scheduled event may carry (all optional; docs/capacity.md says when to set them):
 ``days`` (the window), ``shards`` (index shards this invocation covers, 0-31: one of a fan-out),
+``part`` ([k, n]: only payments in the k-th n-th of the id space, n dividing 32, for shards too big for one
+invocation),
 ``sample_every`` (ask Checkout about 1 in N quiet final payments; default 1 = all) and ``checkout_rps``
 (this invocation's share of Checkout.com's read limit; default ``DEFAULT_CHECKOUT_RPS``).
 
@@ -17,7 +19,7 @@ from typing import Any
 from qpay import clock, deps
 from qpay.observability import logger, metric
 from qpay.service.pacing import TokenBucket
-from qpay.service.reconcile import ReconcilePorts, Report, report_key, run
+from qpay.service.reconcile import ReconcilePorts, Report, pk_range, report_key, run
 from qpay.service.transitions import retention
 from qpay.settings import get_settings
 
@@ -75,12 +77,22 @@ def _int_list(value: Any) -> list[int] | None:
     return list(value)
 
 
+def _part(value: Any) -> tuple[int, int] | None:
+    if value is None:
+        return None
+    if not (isinstance(value, list) and len(value) == 2 and all(isinstance(n, int) for n in value)):
+        raise ValueError("part must be [k, n]")
+    pk_range((value[0], value[1]))  # refuses a part that does not divide the id space
+    return value[0], value[1]
+
+
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     now = clock.now()
     options = event if isinstance(event, dict) else {}
     days = options.get("days")
     shards = _int_list(options.get("shards"))
+    part = _part(options.get("part"))
     sample_every = int(options.get("sample_every") or 1)
     checkout_rps = float(options.get("checkout_rps") or DEFAULT_CHECKOUT_RPS)
     margin_s = 10.0  # to write the report and the metrics
@@ -96,6 +108,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         checkpoint=checkpoint(now),
         sample_every=max(1, sample_every),
         shards=shards,
+        part=part,
     )
     metric("ReconcileChecked", report.checked)
     metric("ReconcileCheckoutAsked", sum(v for k, v in report.asked.items() if k != "skipped"))

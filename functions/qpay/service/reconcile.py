@@ -72,9 +72,27 @@ class Finding:
     detail: str
 
 
-def scope_of(shards: list[int] | None) -> str:
+ID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"  # a payment id's characters after "qpp_", in key order
+
+
+def scope_of(shards: list[int] | None, part: tuple[int, int] | None = None) -> str:
     """The part of the index a fanned-out run covers ("" for all of it): its reports are kept apart."""
-    return "" if shards is None else "shards-" + "-".join(str(n) for n in sorted(set(shards)))
+    scope = "" if shards is None else "shards-" + "-".join(str(n) for n in sorted(set(shards)))
+    if part is not None:
+        scope += f"{'/' if scope else ''}part-{part[0]}-of-{part[1]}"
+    return scope
+
+
+def pk_range(part: tuple[int, int]) -> tuple[str, str]:
+    """Table keys of part ``k`` of ``n`` (``n`` divides 32): payments whose id starts with the k-th n-th of
+    the id alphabet. Ids are random, so each part holds ~1/n of a shard: a shard too big for one
+    invocation is read by ``n`` invocations at once."""
+    k, n = part
+    if n < 1 or 32 % n or not 0 <= k < n:
+        raise ValueError("part must be (k, n) with n dividing 32 and 0 <= k < n")
+    width = 32 // n
+    first, last = ID_ALPHABET[k * width], ID_ALPHABET[(k + 1) * width - 1]
+    return f"PAYMENT#qpp_{first}", f"PAYMENT#qpp_{last}~"
 
 
 def report_key(day: str, scope: str = "") -> str:
@@ -138,7 +156,13 @@ def days_between(since: int, now: int) -> list[str]:
 
 
 def changed_since(
-    store: PaymentStore, *, since: int, now: int, max_items: int, shards: list[int] | None = None
+    store: PaymentStore,
+    *,
+    since: int,
+    now: int,
+    max_items: int,
+    shards: list[int] | None = None,
+    part: tuple[int, int] | None = None,
 ) -> tuple[list[str], bool]:
     """Ids of payments whose last change was on a day from ``since``'s to today's (deduplicated), the
     newest day first (every day's changes get their first check the next morning even when the run is
@@ -146,8 +170,12 @@ def changed_since(
     seen: dict[str, None] = {}
     for day in reversed(days_between(since, now)):
         limit = max_items + 1 - len(seen)
-        found = store.changed_payments(day=day, limit=limit) if shards is None else (
-            store.changed_payments(day=day, limit=limit, shards=shards))  # fmt: skip
+        if shards is None and part is None:
+            found = store.changed_payments(day=day, limit=limit)
+        else:
+            found = store.changed_payments(
+                day=day, limit=limit, shards=shards, pk_between=pk_range(part) if part else None
+            )
         for payment_id in found:
             if len(seen) >= max_items:
                 return list(seen), True
@@ -192,6 +220,7 @@ def run(
     concurrency: int | None = None,
     sample_every: int = 1,
     shards: list[int] | None = None,
+    part: tuple[int, int] | None = None,
 ) -> Report:
     """Reconcile, within the time left: ``concurrency`` payments at once (each check is two Checkout.com
     round trips at most, mostly waiting); stops starting new ones (``truncated``) rather than being
@@ -199,7 +228,7 @@ def run(
     ``CHECKPOINT_EVERY`` payments, so a report always exists. The default window catches up after a cut run (:func:`catch_up_since`)."""
     s = ports.settings
     start = since if since is not None else now - (days or s.reconcile_window_days) * DAY
-    scope = scope_of(shards)
+    scope = scope_of(shards, part)
     if since is None and days is None and payment_ids is None:
         start = catch_up_since(ports.store, start=start, now=now, scope=scope)
     report = Report(day=change_day(now), since=start, scope=scope)
@@ -207,7 +236,12 @@ def run(
         checkpoint(report)  # before anything can fail: a run that dies now still leaves a (partial) report
     if payment_ids is None:
         payment_ids, report.truncated = changed_since(
-            ports.store, since=start, now=now, max_items=max_items or s.reconcile_max_payments, shards=shards
+            ports.store,
+            since=start,
+            now=now,
+            max_items=max_items or s.reconcile_max_payments,
+            shards=shards,
+            part=part,
         )
     workers = max(1, concurrency or s.reconcile_concurrency)
     tally = threading.Lock()

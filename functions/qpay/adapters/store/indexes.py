@@ -55,9 +55,16 @@ class IndexesMixin(StoreBase):
         rows.sort(key=lambda r: (r.get("open_refund_sk", 0), r["sk"]))
         return [(str(r["pk"]).removeprefix("PAYMENT#"), str(r["sk"]).removeprefix("REFUND#")) for r in rows[:limit]]
 
-    def changed_payments(self, *, day: str, limit: int, shards: Sequence[int] | None = None) -> Iterator[str]:
-        """Ids of payments whose last change was on ``day`` (UTC), every shard (or only ``shards``: one
-        invocation of a fanned-out reconciliation), at most ``limit``."""
+    def changed_payments(
+        self,
+        *,
+        day: str,
+        limit: int,
+        shards: Sequence[int] | None = None,
+        pk_between: tuple[str, str] | None = None,
+    ) -> Iterator[str]:
+        """Ids of payments whose last change was on ``day`` (UTC), every shard (or only ``shards``, and only
+        table keys in ``pk_between``: one invocation of a fanned-out reconciliation), at most ``limit``."""
         seen = 0
         keys = changed_keys_of_day(day)
         for key in keys if shards is None else [keys[n] for n in shards]:
@@ -70,6 +77,9 @@ class IndexesMixin(StoreBase):
                     "ExpressionAttributeValues": {":a": val(key)},
                     "Limit": min(INDEX_PAGE, limit - seen),
                 }
+                if pk_between is not None:
+                    kwargs["KeyConditionExpression"] += " AND pk BETWEEN :lo AND :hi"
+                    kwargs["ExpressionAttributeValues"] |= {":lo": val(pk_between[0]), ":hi": val(pk_between[1])}
                 if start:
                     kwargs["ExclusiveStartKey"] = start
                 response = self._db.query(**kwargs)
