@@ -309,6 +309,13 @@ LEVERS: list[tuple[str, dict[str, Any]]] = [
     ("log groups in the Infrequent Access class", {"logs_infrequent_access": True}),
     ("log volume halved", {"log_scale": 0.5}),
 ]
+LEVERS.append(
+    (
+        "all of the above together",
+        {"sfn_transitions_per_refund": 2, "memory_mb": 256, "memory_mb_by_function": (), "secret_max_age_s": 3600,
+         "logs_infrequent_access": True, "log_scale": 0.5},
+    )
+)  # fmt: skip
 SENSITIVITY: list[tuple[str, dict[str, Any]]] = [
     ("us-east-1 prices", {"region": "us-east-1"}),
     ("returns always before the webhook", {"return_first_share": 1.0}),

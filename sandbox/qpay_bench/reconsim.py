@@ -221,6 +221,7 @@ def _slice(n: int, *, sample_every: int, budget_rps: float, seed: int) -> dict[s
         dashboard = quiet[0]
         sim.dashboard_refund(_cko_of(dashboard), 3000)  # its webhook is lost (no webhook URL configured)
         made_s = time.monotonic() - made_at
+        _serialise_moto(deps.store())
         stamps: list[float] = []
         lock = threading.Lock()
         base = handler.ports()
@@ -275,6 +276,20 @@ def _slice(n: int, *, sample_every: int, budget_rps: float, seed: int) -> dict[s
     finally:
         sim.stop()
         deps.reset()
+
+
+def _serialise_moto(store: Any) -> None:
+    """moto's DynamoDB is not thread-safe (a query iterating the table while another thread inserts an item
+    raises): one lock around the client's calls. A test-double limit only; DynamoDB serves these at once."""
+    client = store._db
+    real = client._make_api_call
+    lock = threading.Lock()
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        with lock:
+            return real(*args, **kwargs)
+
+    client._make_api_call = call
 
 
 def _cko_of(payment_id: str) -> str:
