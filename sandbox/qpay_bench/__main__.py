@@ -137,17 +137,19 @@ def main() -> None:  # noqa: PLR0915 - one flat script
             outbox_records_per_invocation=costinputs.outbox_records_per_invocation(template, outbox_rate),
             reconcile_checks_per_payment=costinputs.reconcile_checks_per_payment(template),
             reconcile_concurrency=costinputs.reconcile_concurrency(),
+            memory_mb_by_function=costinputs.memory_by_function(template),
         )
         estimate = cost.estimate(paths, assumptions)
         sens = cost.sensitivity(paths, assumptions)
+        levers = cost.sensitivity(paths, assumptions, cost.LEVERS)
         fixed = costinputs.fixed_costs(template, results)
-        lines += ["", *report.cost_table(paths, usages, estimate, sens, assumptions, fixed)]
+        lines += ["", *report.cost_table(paths, usages, estimate, sens, assumptions, fixed, levers)]
         rows = limits.limits(paths, usages, assumptions, stage_rps=costinputs.stage_rate(template),
                              index_keys=costinputs.index_hash_keys(template))  # fmt: skip
         lines += ["", *report.capacity_table(rows)]
         cost_doc = {"items": estimate.items, "detail": estimate.detail, "total": estimate.total,
                     "dominant": estimate.dominant[0], "assumptions": assumptions.__dict__,
-                    "sensitivity": dict(sens), "paths": {k: v.__dict__ for k, v in paths.items()},
+                    "sensitivity": dict(sens), "levers": dict(levers), "paths": {k: v.__dict__ for k, v in paths.items()},
                     "fixed_per_month": fixed.monthly(),
                     "capacity": [{**r.__dict__, "binds_at": r.binds_at} for r in rows]}  # fmt: skip
     met, checked, missed = report.summary(results, estimate.total if estimate else None)

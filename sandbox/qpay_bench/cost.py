@@ -8,10 +8,12 @@ records), the order events the outbox derives from those stream records (the pro
 Assumptions (printed with the result, varied in the sensitivity table): traffic, refund share, webhook
 deliveries per payment, status polls, latencies, cold-start share, tracing behaviour.
 
-PRICES: us-east-1 list prices as published in 2025 (Lambda arm64, HTTP API first tier, DynamoDB
-on-demand after the November 2024 cut, Step Functions Standard, CloudWatch Logs standard ingestion,
-X-Ray traces recorded, EventBridge custom events, Secrets Manager API calls). Free tiers are ignored.
-me-central-1 is somewhat dearer. Checkout.com's fees are not included.
+PRICES: a table per region (:data:`PRICE_TABLES`), every price with the page it was read from; the
+region defaults to me-central-1, where the product deploys. Where no stored source gives the
+me-central-1 figure, the table says so and uses the us-east-1 price times :data:`REGION_UPLIFT` (the one
+me-central-1 price found, Lambda's, is 24 % above us-east-1's; 25 % errs on the dear side). Confirm every
+such row in the AWS Pricing Calculator (me-central-1) before quoting the figure to the business.
+Free tiers are ignored. Checkout.com's fees are not included.
 
 X-Ray: Lambda samples every invocation that arrives without an upstream trace header itself, at a fixed
 rate — the first request each second and 5 % of the rest — and AWS documents that this rate cannot be
@@ -27,24 +29,57 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-PRICES = {
-    "lambda_gb_s": 0.0000133334,  # arm64, per GB-second (INIT billed too since August 2025)
-    "lambda_request": 0.20 / 1e6,
-    "http_api_request": 1.00 / 1e6,  # first 300 million a month, per 512 KB
-    "ddb_wru": 0.625 / 1e6,  # on-demand write request unit
-    "ddb_rru": 0.125 / 1e6,  # on-demand read request unit
-    "ddb_storage_gb_month": 0.25,
-    "ddb_pitr_gb_month": 0.20,
-    "sfn_transition": 0.025 / 1000,  # Standard workflows
-    "logs_gb": 0.50,  # CloudWatch Logs standard ingestion
-    "xray_trace": 5.00 / 1e6,  # traces recorded
-    "events_put": 1.00 / 1e6,  # EventBridge custom events (per 64 KB chunk)
-    "events_archive_gb": 0.10,  # events archived (processing)
-    "secrets_call": 0.05 / 10_000,
-    "secret_month": 0.40,
-    "alarm_month": 0.10,
-    "metric_month": 0.30,
+
+@dataclass(frozen=True)
+class Price:
+    usd: float
+    source: str  # the page (or shared/ file) the figure was read from
+    note: str = ""  # how it was derived when the page does not give it for the region
+
+
+LAMBDA_PRICING = "https://aws.amazon.com/lambda/pricing/"
+US_EAST_1: dict[str, Price] = {
+    "lambda_gb_s": Price(0.0000133334, LAMBDA_PRICING, "arm64; INIT billed too since August 2025"),
+    "lambda_request": Price(0.20 / 1e6, LAMBDA_PRICING),
+    "http_api_request": Price(1.00 / 1e6, "https://aws.amazon.com/api-gateway/pricing/", "first 300 M a month"),
+    "ddb_wru": Price(0.625 / 1e6, "https://aws.amazon.com/dynamodb/pricing/on-demand/", "after the Nov 2024 cut"),
+    "ddb_rru": Price(0.125 / 1e6, "https://aws.amazon.com/dynamodb/pricing/on-demand/"),
+    "ddb_storage_gb_month": Price(0.25, "https://aws.amazon.com/dynamodb/pricing/on-demand/"),
+    "ddb_pitr_gb_month": Price(0.20, "https://aws.amazon.com/dynamodb/pricing/on-demand/"),
+    "sfn_transition": Price(0.025 / 1000, "https://aws.amazon.com/step-functions/pricing/", "Standard"),
+    "logs_gb": Price(0.50, "https://aws.amazon.com/cloudwatch/pricing/", "Logs standard ingestion"),
+    "logs_ia_gb": Price(0.25, "https://aws.amazon.com/cloudwatch/pricing/", "Logs Infrequent Access ingestion"),
+    "xray_trace": Price(5.00 / 1e6, "https://aws.amazon.com/xray/pricing/", "traces recorded"),
+    "events_put": Price(1.00 / 1e6, "https://aws.amazon.com/eventbridge/pricing/", "custom events, per 64 KB"),
+    "events_archive_gb": Price(0.10, "https://aws.amazon.com/eventbridge/pricing/", "archive processing"),
+    "secrets_call": Price(0.05 / 10_000, "https://aws.amazon.com/secrets-manager/pricing/"),
+    "secret_month": Price(0.40, "https://aws.amazon.com/secrets-manager/pricing/"),
+    "alarm_month": Price(0.10, "https://aws.amazon.com/cloudwatch/pricing/"),
+    "metric_month": Price(0.30, "https://aws.amazon.com/cloudwatch/pricing/"),
 }
+REGION_UPLIFT = 1.25
+_ME_CENTRAL_1_FOUND = {
+    # artilleryio/artillery lib/platform/aws-lambda/prices.js (a table copied from LAMBDA_PRICING, which AWS
+    # renders client-side): me-central-1 arm64 1653340e-10, x86 2066670e-10 per GB-s, i.e. +24.0 % on us-east-1
+    "lambda_gb_s": Price(0.0000165334, "https://github.com/artilleryio/artillery/blob/main/lib/platform/aws-lambda/prices.js",
+                         "arm64, me-central-1 row (third-party copy of " + LAMBDA_PRICING + ")"),
+}  # fmt: skip
+ME_CENTRAL_1: dict[str, Price] = {
+    key: _ME_CENTRAL_1_FOUND.get(key)
+    or Price(p.usd * REGION_UPLIFT, p.source, f"me-central-1 figure not found in any stored source: us-east-1 x {REGION_UPLIFT}")
+    for key, p in US_EAST_1.items()
+}  # fmt: skip
+PRICE_TABLES: dict[str, dict[str, Price]] = {"us-east-1": US_EAST_1, "me-central-1": ME_CENTRAL_1}
+DEFAULT_REGION = "me-central-1"  # samconfig.toml deploys there
+
+
+def prices(region: str = DEFAULT_REGION) -> dict[str, float]:
+    if region not in PRICE_TABLES:
+        raise ValueError(f"no price table for {region}: add one to PRICE_TABLES (with its sources)")
+    return {k: v.usd for k, v in PRICE_TABLES[region].items()}
+
+
+PRICES = prices()  # the default region's (fixed monthly costs)
 FULL_VCPU_MB = 1769  # Lambda gives one full vCPU at 1,769 MB; CPU scales with memory below that
 SECONDS_PER_DAY = 86400
 
@@ -78,6 +113,7 @@ class PathUse:
 
 @dataclass(frozen=True)
 class Assumptions:
+    region: str = DEFAULT_REGION
     payments_per_day: float = 20_000
     refund_share: float = 0.05  # refunds per payment
     webhooks_per_payment: float = 2.0  # payment_capture_pending + payment_captured (7 of 9 types subscribed)
@@ -85,9 +121,16 @@ class Assumptions:
     refund_webhooks: float = 1.0  # payment_refunded or payment_refund_declined per refund
     status_gets_per_payment: float = 1.0  # the storefront's one GET after the return
     returns_per_payment: float = 1.0
+    # the shopper's return and Checkout's payment_captured webhook race; nothing measures who wins yet (the
+    # return logs whether it asked Checkout: measure the share in production). Default: half each way. A
+    # return first asks Checkout (GET, ~300 ms wait) and records the capture; the webhook then changes nothing.
+    # A webhook first: the return reads a final payment and asks nobody.
+    return_first_share: float = 0.5
     reconcile_checks_per_payment: float = 1.14  # template: 1-day window, run at 03:15 (make bench reads it)
     reconcile_concurrency: int = 8  # checks a run makes at once (make bench reads the product's setting)
     memory_mb: int = 512
+    memory_mb_by_function: tuple[tuple[str, int], ...] = ()  # per-function MemorySize (template) over memory_mb
+    logs_infrequent_access: bool = False  # the functions' log groups in the Infrequent Access class
     ddb_latency_ms: float = 6.0
     checkout_latency_ms: float = 300.0
     aws_latency_ms: float = 20.0
@@ -109,6 +152,9 @@ class Assumptions:
     @property
     def payments_per_s(self) -> float:
         return self.payments_per_day / SECONDS_PER_DAY
+
+    def memory_of(self, function: str) -> int:
+        return dict(self.memory_mb_by_function).get(function, self.memory_mb)
 
 
 @dataclass
@@ -139,11 +185,16 @@ def mix(paths: dict[str, PathUse], a: Assumptions) -> list[tuple[PathUse, float]
     refund_webhooks = a.refund_webhooks + (1.0 if a.subscribe_all_events else 0.0)  # + refund_pending
     # the webhooks: payment_capture_pending then payment_captured (each path measured on its own)
     webhook_share = 1.0 if "webhook-pending" not in paths else 1.0 / max(1.0, webhooks)
+    first = a.return_first_share if "return-open" in paths else 0.0
+    late = first if "webhook-late" in paths else 0.0
+    captured_webhooks = webhooks * webhook_share * (1 + a.webhook_redeliveries)
     wanted = [
         ("create", 1.0),
-        ("return", a.returns_per_payment),
+        ("return", a.returns_per_payment * (1 - first)),
+        ("return-open", a.returns_per_payment * first),
         ("get", a.status_gets_per_payment),
-        ("webhook", webhooks * webhook_share * (1 + a.webhook_redeliveries)),
+        ("webhook", captured_webhooks * (1 - late)),
+        ("webhook-late", captured_webhooks * late),
         ("webhook-pending", (webhooks - 1) * (1 + a.webhook_redeliveries)),
         ("expiry", 1.0),  # every payment's timer is removed by TTL once
         ("reconcile", a.reconcile_checks_per_payment),
@@ -160,19 +211,19 @@ def mix(paths: dict[str, PathUse], a: Assumptions) -> list[tuple[PathUse, float]
 
 
 def estimate(paths: dict[str, PathUse], a: Assumptions = Assumptions(), payments: int = 1000) -> Estimate:
-    p = PRICES
+    p = prices(a.region)
     e = Estimate(dict.fromkeys(("lambda", "http_api", "dynamodb", "step_functions", "logs", "xray", "eventbridge",
                                 "secrets"), 0.0))  # fmt: skip
-    cpu_scale = max(1.0, FULL_VCPU_MB / a.memory_mb)
-    gb = a.memory_mb / 1024
     per_function_rate: dict[str, float] = {}
     invocations = mix(paths, a)
     for path, n in invocations:
         per_function_rate[path.function] = per_function_rate.get(path.function, 0.0) + n * a.payments_per_s
-    secret_functions = {path.function for path, _ in invocations if path.uses_secret}
     for path, n_per_payment in invocations:
         n = payments * n_per_payment
         before = sum(e.items.values())
+        memory = a.memory_of(path.function)
+        cpu_scale = max(1.0, FULL_VCPU_MB / memory)
+        gb = memory / 1024
         waiting = (
             path.ddb_calls * a.ddb_latency_ms
             + path.aws_calls * a.aws_latency_ms
@@ -194,7 +245,8 @@ def estimate(paths: dict[str, PathUse], a: Assumptions = Assumptions(), payments
         e.detail["dynamodb: GSI writes"] = e.detail.get("dynamodb: GSI writes", 0.0) + index
         e.detail["dynamodb: storage + PITR"] = e.detail.get("dynamodb: storage + PITR", 0.0) + storage
         if not path.batch_item:
-            e.items["logs"] += n * path.log_bytes * a.log_scale / 1e9 * p["logs_gb"]
+            log_price = p["logs_ia_gb"] if a.logs_infrequent_access else p["logs_gb"]
+            e.items["logs"] += n * path.log_bytes * a.log_scale / 1e9 * log_price
         e.items["eventbridge"] += n * (
             path.order_events * p["events_put"] + path.event_bytes / 1e9 * p["events_archive_gb"]
         )
@@ -217,14 +269,19 @@ def estimate(paths: dict[str, PathUse], a: Assumptions = Assumptions(), payments
         e.by_path[path.name] = (n_per_payment, sum(e.items.values()) - before)
     refunds = payments * a.refund_share
     e.items["step_functions"] += refunds * a.sfn_transitions_per_refund * p["sfn_transition"]
-    # the secret: fetched at each cold start and when the cached copy is older than max_age
-    invocations_total = sum(payments * n for path, n in invocations if path.uses_secret)
-    cold_fetches = invocations_total * a.cold_share
-    days = payments / a.payments_per_day
-    refresh_fetches = len(secret_functions) * SECONDS_PER_DAY / a.secret_max_age_s * days
-    e.items["secrets"] += (cold_fetches + refresh_fetches) * p["secrets_call"]
-    e.detail["secrets: GetSecretValue calls"] = cold_fetches + refresh_fetches
+    calls = secret_calls(invocations, a, payments)
+    e.items["secrets"] += calls * p["secrets_call"]
+    e.detail["secrets: GetSecretValue calls"] = calls
     return e
+
+
+def secret_calls(invocations: list[tuple[PathUse, float]], a: Assumptions, payments: int) -> float:
+    """The secret is fetched at each cold start and when the cached copy is older than max_age (one
+    sandbox per function assumed at this traffic)."""
+    cold_fetches = sum(payments * n for path, n in invocations if path.uses_secret) * a.cold_share
+    functions = {path.function for path, _ in invocations if path.uses_secret}
+    days = payments / a.payments_per_day
+    return cold_fetches + len(functions) * SECONDS_PER_DAY / a.secret_max_age_s * days
 
 
 @dataclass(frozen=True)
@@ -242,7 +299,27 @@ class Fixed:
                 + self.secrets * PRICES["secret_month"] + self.scheduled_usd)  # fmt: skip
 
 
+BACKGROUND = ("ExpiryFunction", "OutboxFunction", "RefundTaskFunction", "ReconcileFunction", "SweepFunction")
+#: the levers issue 21 names, each priced alone against the base (the report prints the difference)
+LEVERS: list[tuple[str, dict[str, Any]]] = [
+    ("refund workflow in 2 transitions (proposed ASL)", {"sfn_transitions_per_refund": 2}),
+    ("background functions at 256 MB", {"memory_mb_by_function": tuple((f, 256) for f in BACKGROUND)}),
+    ("every function at 256 MB", {"memory_mb": 256, "memory_mb_by_function": ()}),
+    ("secret cached 1 h (SECRET_MAX_AGE_S 3600)", {"secret_max_age_s": 3600}),
+    ("log groups in the Infrequent Access class", {"logs_infrequent_access": True}),
+    ("log volume halved", {"log_scale": 0.5}),
+]
+LEVERS.append(
+    (
+        "all of the above together",
+        {"sfn_transitions_per_refund": 2, "memory_mb": 256, "memory_mb_by_function": (), "secret_max_age_s": 3600,
+         "logs_infrequent_access": True, "log_scale": 0.5},
+    )
+)  # fmt: skip
 SENSITIVITY: list[tuple[str, dict[str, Any]]] = [
+    ("us-east-1 prices", {"region": "us-east-1"}),
+    ("returns always before the webhook", {"return_first_share": 1.0}),
+    ("webhooks always before the return", {"return_first_share": 0.0}),
     ("2,000 payments/day (all traced)", {"payments_per_day": 2_000}),
     ("200,000 payments/day", {"payments_per_day": 200_000}),
     ("2,000,000 payments/day", {"payments_per_day": 2_000_000}),
@@ -259,8 +336,18 @@ SENSITIVITY: list[tuple[str, dict[str, Any]]] = [
 ]
 
 
-def sensitivity(paths: dict[str, PathUse], base: Assumptions) -> list[tuple[str, float]]:
-    return [(label, estimate(paths, replace(base, **change)).total) for label, change in SENSITIVITY]
+def sensitivity(
+    paths: dict[str, PathUse], base: Assumptions, rows: list[tuple[str, dict[str, Any]]] | None = None
+) -> list[tuple[str, float]]:
+    return [(label, estimate(paths, replace(base, **change)).total) for label, change in (rows or SENSITIVITY)]
+
+
+def price_sources(region: str = DEFAULT_REGION) -> list[str]:
+    """One line per price: key, figure, source and, where derived, how."""
+    return [
+        f"{key:20} {p.usd:.10g}  {p.source}" + (f"  ({p.note})" if p.note else "")
+        for key, p in PRICE_TABLES[region].items()
+    ]
 
 
 def happy_path_transitions(asl: dict[str, Any]) -> int:

@@ -78,6 +78,7 @@ SCENARIOS = [
 COST_SCENARIOS = [
     Scenario("PaymentReturnFunction", "success", "captured", 303, "return (payment already captured)"),
     Scenario("WebhookFunction", "payment_capture_pending", "open", 200, "webhook: capture pending"),
+    Scenario("WebhookFunction", "payment_captured", "captured", 200, "webhook: captured after the return"),
     Scenario("WebhookFunction", "payment_refunded", "captured", 200, "webhook: refund outcome"),
     Scenario("ExpiryFunction", "ttl-removal", "captured", None, "stream: TTL removal (payment final)"),
     Scenario("RefundTaskFunction", "await", "captured", None, "refund task: await"),

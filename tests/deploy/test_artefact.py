@@ -220,7 +220,7 @@ def test_every_module_the_product_imports_has_byte_code(built: dict[str, Path]) 
         pytest.skip("no CPython 3.13 here: the build ships no .pyc")
     site = built["layer"] / "python"
     shipped = {m for m in _imported_by_the_product() if (site / m).exists()}
-    assert len(shipped) > 100
+    assert len(shipped) >= 10  # the probe found the layer's modules (PyJWT and its kin; no Powertools any more)
     skipped = [m for m in shipped if any(m.startswith(p + "/") for p in build_artefact.PYC_SKIP)]
     assert not skipped, f"imported but left without .pyc: remove from PYC_SKIP: {skipped}"
     missing = [m for m in shipped if not pyc_of(site / m).exists()]

@@ -304,3 +304,115 @@ def test_out_of_time_stops_starting_checks_and_says_so(aws, sim) -> None:
     report = run(time_left_s=lambda: next(budget, 0.0), concurrency=1)
     assert report.truncated and report.checked == 2
     assert len(made) == 5
+
+
+def test_a_run_that_dies_before_its_first_checkpoint_is_caught_up_by_the_next(aws, sim, monkeypatch) -> None:
+    """F5: the run leaves a partial report before it reads the index or checks anything, so a run killed
+    before its first checkpoint (here: the index read fails) is still seen as cut by the next morning's run."""
+    now = int(time.time())
+    old_pid, old_cko = new_payment(sim, "ORD-DIED")
+    sim.pay(old_cko, **CARD)  # Captured at Checkout, webhooks lost
+    _age(aws, old_pid, now - 86400 - 2 * HOUR)  # in yesterday's window, outside today's
+    yesterday = now - 86400
+
+    def dies(*_: Any, **__: Any) -> Any:
+        raise RuntimeError("index read failed")
+
+    with monkeypatch.context() as m:
+        m.setattr(reconcile, "changed_since", dies)
+        with pytest.raises(RuntimeError):
+            reconcile.run(
+                now=yesterday, ports=reconcile_handler.ports(), checkpoint=reconcile_handler.checkpoint(yesterday)
+            )
+    left = deps.store().get_report(change_day(yesterday))
+    assert left is not None and left["partial"] is True and left["checked"] == 0
+    assert left["since"] == yesterday - 86400
+    report = run(now)
+    assert report.since == yesterday - 86400
+    assert [f.payment_id for f in report.findings] == [old_pid]
+
+
+def test_a_day_without_any_report_is_caught_up_from_the_last_report(aws, sim) -> None:
+    """F5: no report for yesterday at all (the schedule did not fire, or the function died before writing
+    anything): the run starts from the last day that has a report, not from the default window."""
+    now = int(time.time())
+    old_pid, old_cko = new_payment(sim, "ORD-GAP")
+    sim.pay(old_cko, **CARD)
+    _age(aws, old_pid, now - 2 * 86400)  # changed the day before yesterday, after that day's run
+    deps.store().put_report(
+        change_day(now - 3 * 86400), {"since": now - 4 * 86400, "truncated": False}, now=now, retain_until=now + 86400
+    )
+    report = run(now)
+    assert report.since == now - 3 * 86400 - (now - 3 * 86400) % 86400  # from the start of that report's day
+    assert [f.payment_id for f in report.findings] == [old_pid]
+
+
+def test_at_scale_only_what_needs_it_is_asked_and_drift_is_still_found(aws, sim) -> None:
+    """sample_every: quiet captured payments outside today's share are not asked; a payment whose capture
+    webhook was lost (still open here) always is, and is repaired."""
+    from qpay.service.reconcile_select import sampled
+
+    quiet = [captured(sim, f"ORD-Q{i}")[0] for i in range(6)]
+    lost, lost_cko = new_payment(sim, "ORD-LOST")
+    sim.pay(lost_cko, **CARD)  # Captured at Checkout; its webhooks lost
+    now = int(time.time())
+    before = len(sim.requests)
+    report = run(now, sample_every=10**6)
+    asked_quiet = [p for p in quiet if sampled(p, day=change_day(now), sample_every=10**6)]
+    assert report.checked == 7
+    assert report.asked == {"open": 1, "skipped": 6 - len(asked_quiet), **({"sample": 1} if asked_quiet else {})}
+    assert [(f.payment_id, f.kind, f.fixed) for f in report.findings] == [(lost, "status", True)]
+    gets = [r for r in sim.requests[before:] if r.method == "GET"]
+    assert len(gets) == 1 + len(asked_quiet)
+
+
+def test_checkout_reads_go_through_the_runs_pace(aws, sim) -> None:
+    made = [captured(sim, f"ORD-P{i}")[0] for i in range(3)]
+    taken: list[int] = []
+
+    class Pace:
+        def acquire(self) -> None:
+            taken.append(1)
+
+    ports = reconcile_handler.ports()
+    ports = reconcile.ReconcilePorts(ports.store, ports.checkout, ports.settings, ports.stepfunctions, Pace())  # type: ignore[arg-type]
+    before = len(sim.requests)
+    report = reconcile.run(now=int(time.time()), ports=ports)
+    assert report.checked == len(made)
+    assert len(taken) == len([r for r in sim.requests[before:] if r.method == "GET"]) == 3
+
+
+def test_a_fanned_out_run_covers_its_shards_and_keeps_its_own_report(aws, sim) -> None:
+    from qpay.adapters.store.keys import shard
+
+    made = [new_payment(sim, f"ORD-S{i}")[0] for i in range(6)]
+    mine = shard(made[0])
+    now = int(time.time())
+    report = run(now, shards=[mine])
+    assert report.scope == f"shards-{mine}"
+    assert report.checked == sum(1 for p in made if shard(p) == mine)
+    result = reconcile_handler.handler({"shards": [mine]}, FakeContext(900))
+    assert result["scope"] == f"shards-{mine}"
+    assert aws.item(f"REPORT#{change_day(now)}#shards-{mine}", "REPORT") is not None
+    assert aws.item(f"REPORT#{change_day(now)}", "REPORT") is None  # the whole-day report is not overwritten
+    with pytest.raises(ValueError, match="shards"):
+        reconcile_handler.handler({"shards": [32]}, FakeContext(900))
+
+
+def test_a_shard_too_big_for_one_invocation_is_read_in_parts(aws, sim) -> None:
+    from qpay.service.reconcile import pk_range
+
+    made = [new_payment(sim, f"ORD-PT{i}")[0] for i in range(8)]
+    now = int(time.time())
+    checked = []
+    for k in range(4):
+        report = run(now, part=(k, 4))
+        lo, hi = pk_range((k, 4))
+        assert report.scope == f"part-{k}-of-4"
+        assert report.checked == sum(1 for p in made if lo <= f"PAYMENT#{p}" <= hi)
+        checked.append(report.checked)
+    assert sum(checked) == len(made)  # every payment in exactly one part
+    result = reconcile_handler.handler({"shards": [0, 1], "part": [1, 2]}, FakeContext(900))
+    assert result["scope"] == "shards-0-1/part-1-of-2"
+    with pytest.raises(ValueError, match="part"):
+        reconcile_handler.handler({"part": [1, 3]}, FakeContext(900))

@@ -7,7 +7,7 @@ from qpay.service.reconcile import MAX_FINDINGS_IN_REPORT, Finding, Report
 
 
 def test_the_report_counts_each_kind_fixed_and_open() -> None:
-    report = Report(day="2026-11-28", since=1_000, checked=7, truncated=True)
+    report = Report(day="2026-11-28", since=1_000, checked=7, truncated=True, asked={"open": 4, "skipped": 3})
     report.findings = [
         Finding("qpp_a", "status", True, "Pending -> Captured"),
         Finding("qpp_b", "status", True, "Pending -> Expired"),
@@ -26,6 +26,7 @@ def test_the_report_counts_each_kind_fixed_and_open() -> None:
         "unfixed": 2,
         "errors": 1,
         "counts": {"status_fixed": 2, "status_open": 1, "error_open": 1},
+        "asked": {"open": 4, "skipped": 3},
         "findings": [
             {"payment_id": "qpp_a", "kind": "status", "fixed": True, "detail": "Pending -> Captured"},
             {"payment_id": "qpp_b", "kind": "status", "fixed": True, "detail": "Pending -> Expired"},

@@ -15,6 +15,11 @@ What is repaired goes through the same store methods as the live paths:
   ``store.apply_refund_outcome`` (counted once per action id: a refund made in Checkout's Dashboard
   whose webhook was lost, a lost ``payment_refunded``/``payment_refund_declined``).
 
+At scale it asks Checkout only about the payments that need it (:mod:`qpay.service.reconcile_select`:
+open, expired, flagged, an open refund, and a ``1/sample_every`` share of the quiet final ones) and paces
+its Checkout reads (:class:`qpay.service.pacing.TokenBucket`, ``ReconcilePorts.pace``) so a run stays
+inside its share of Checkout's 100 requests/s read limit whatever the traffic.
+
 What cannot be repaired automatically is reported (a capture Checkout now calls Declined, a payment
 Checkout does not know, a refunded total that still differs, a payment flagged for attention).
 """
@@ -22,6 +27,7 @@ Checkout does not know, a refunded total that still differs, a payment flagged f
 from __future__ import annotations
 
 import contextvars
+import threading
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, as_completed, wait
 from dataclasses import asdict, dataclass, field
@@ -34,6 +40,8 @@ from qpay.domain.refund_states import OPEN_REFUND_STATES
 from qpay.domain.refunds import match_refund
 from qpay.domain.states import CHECKOUT_STATUS_EVENTS, TRANSITIONS, Stage, next_stage
 from qpay.observability import logger
+from qpay.service.pacing import TokenBucket
+from qpay.service.reconcile_select import why_ask
 from qpay.service.refund_notify import notify_workflow
 from qpay.service.refund_outcomes import record_refund_outcome
 from qpay.service.transitions import apply_checkout_status, retention
@@ -52,6 +60,7 @@ class ReconcilePorts:
     checkout: CheckoutClient
     settings: Settings
     stepfunctions: Any = None  # wakes a refund workflow still waiting for an outcome we repaired
+    pace: TokenBucket | None = None  # Checkout.com reads per second this run may make (None: unpaced)
 
 
 @dataclass(frozen=True)
@@ -64,13 +73,42 @@ class Finding:
     detail: str
 
 
+ID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"  # a payment id's characters after "qpp_", in key order
+
+
+def scope_of(shards: list[int] | None, part: tuple[int, int] | None = None) -> str:
+    """The part of the index a fanned-out run covers ("" for all of it): its reports are kept apart."""
+    scope = "" if shards is None else "shards-" + "-".join(str(n) for n in sorted(set(shards)))
+    if part is not None:
+        scope += f"{'/' if scope else ''}part-{part[0]}-of-{part[1]}"
+    return scope
+
+
+def pk_range(part: tuple[int, int]) -> tuple[str, str]:
+    """Table keys of part ``k`` of ``n`` (``n`` divides 32): payments whose id starts with the k-th n-th of
+    the id alphabet. Ids are random, so each part holds ~1/n of a shard: a shard too big for one
+    invocation is read by ``n`` invocations at once."""
+    k, n = part
+    if n < 1 or 32 % n or not 0 <= k < n:
+        raise ValueError("part must be (k, n) with n dividing 32 and 0 <= k < n")
+    width = 32 // n
+    first, last = ID_ALPHABET[k * width], ID_ALPHABET[(k + 1) * width - 1]
+    return f"PAYMENT#qpp_{first}", f"PAYMENT#qpp_{last}~"
+
+
+def report_key(day: str, scope: str = "") -> str:
+    return f"{day}#{scope}" if scope else day
+
+
 @dataclass
 class Report:
     day: str
     since: int
+    scope: str = ""  # which index shards (a fanned-out run); "" = all
     checked: int = 0
     truncated: bool = False
     findings: list[Finding] = field(default_factory=list)
+    asked: dict[str, int] = field(default_factory=dict)  # why Checkout.com was asked, per reason; "skipped"
 
     @property
     def fixed(self) -> int:
@@ -95,6 +133,7 @@ class Report:
         return {
             "day": self.day,
             "since": self.since,
+            **({"scope": self.scope} if self.scope else {}),
             "checked": self.checked,
             "truncated": self.truncated,
             "drift": len(self.findings),
@@ -102,6 +141,7 @@ class Report:
             "unfixed": self.unfixed,
             "errors": self.errors,
             "counts": self.counts(),
+            "asked": dict(self.asked),
             "findings": [asdict(f) for f in self.findings[:MAX_FINDINGS_IN_REPORT]],
         }
 
@@ -116,30 +156,55 @@ def days_between(since: int, now: int) -> list[str]:
     return out
 
 
-def changed_since(store: PaymentStore, *, since: int, now: int, max_items: int) -> tuple[list[str], bool]:
+def changed_since(
+    store: PaymentStore,
+    *,
+    since: int,
+    now: int,
+    max_items: int,
+    shards: list[int] | None = None,
+    part: tuple[int, int] | None = None,
+) -> tuple[list[str], bool]:
     """Ids of payments whose last change was on a day from ``since``'s to today's (deduplicated), the
     newest day first (every day's changes get their first check the next morning even when the run is
     cut), and whether the list was cut at ``max_items``."""
     seen: dict[str, None] = {}
     for day in reversed(days_between(since, now)):
-        for payment_id in store.changed_payments(day=day, limit=max_items + 1 - len(seen)):
+        limit = max_items + 1 - len(seen)
+        if shards is None and part is None:
+            found = store.changed_payments(day=day, limit=limit)
+        else:
+            found = store.changed_payments(
+                day=day, limit=limit, shards=shards, pk_between=pk_range(part) if part else None
+            )
+        for payment_id in found:
             if len(seen) >= max_items:
                 return list(seen), True
             seen.setdefault(payment_id, None)
     return list(seen), False
 
 
-def catch_up_since(store: PaymentStore, *, start: int, now: int) -> int:
-    """Where this run starts: the window's start, or earlier when yesterday's run was cut (or killed,
-    leaving only its partial report): from where that run started, so nothing it did not reach waits
-    for a payment's next change. Never more than ``MAX_WINDOW_DAYS`` back."""
-    previous = store.get_report(change_day(now - DAY))
-    if previous is None or not (previous.get("truncated") or previous.get("partial")):
-        return start
-    prev_since = previous.get("since")
-    if not isinstance(prev_since, int) or isinstance(prev_since, bool):
-        return start
-    return max(min(start, prev_since), now - MAX_WINDOW_DAYS * DAY)
+def catch_up_since(store: PaymentStore, *, start: int, now: int, scope: str = "") -> int:
+    """Where this run starts: the window's start, or earlier when the last run did not finish.
+
+    The last run is the newest report of the ``MAX_WINDOW_DAYS`` before today (yesterday's, normally):
+    cut (``truncated``) or killed (``partial``: every run writes one before its first check) → from where
+    that run started; a day or more without any report (the schedule did not fire) → from the start of
+    the last report's day, so nothing changed since that run waits for a payment's next change. No
+    report at all (the first run) → the window's start. Never more than ``MAX_WINDOW_DAYS`` back."""
+    floor = now - MAX_WINDOW_DAYS * DAY
+    for back in range(1, MAX_WINDOW_DAYS + 1):
+        day_start = now - back * DAY - (now - back * DAY) % DAY
+        previous = store.get_report(report_key(change_day(day_start), scope))
+        if previous is None:
+            continue
+        since = start if back == 1 else min(start, day_start)
+        if previous.get("truncated") or previous.get("partial"):
+            prev_since = previous.get("since")
+            if isinstance(prev_since, int) and not isinstance(prev_since, bool):
+                since = min(since, prev_since)
+        return max(since, floor)
+    return start
 
 
 def run(
@@ -154,25 +219,41 @@ def run(
     time_left_s: Callable[[], float] = lambda: float("inf"),
     checkpoint: Callable[[Report], None] | None = None,
     concurrency: int | None = None,
+    sample_every: int = 1,
+    shards: list[int] | None = None,
+    part: tuple[int, int] | None = None,
 ) -> Report:
     """Reconcile, within the time left: ``concurrency`` payments at once (each check is two Checkout.com
     round trips at most, mostly waiting); stops starting new ones (``truncated``) rather than being
-    killed, and hands the report so far to ``checkpoint`` every ``CHECKPOINT_EVERY`` payments, so a
-    report always exists. The default window catches up after a cut run (:func:`catch_up_since`)."""
+    killed, and hands the report so far to ``checkpoint`` before the first check and every
+    ``CHECKPOINT_EVERY`` payments, so a report always exists. The default window catches up after a cut run (:func:`catch_up_since`)."""
     s = ports.settings
     start = since if since is not None else now - (days or s.reconcile_window_days) * DAY
+    scope = scope_of(shards, part)
     if since is None and days is None and payment_ids is None:
-        start = catch_up_since(ports.store, start=start, now=now)
-    report = Report(day=change_day(now), since=start)
+        start = catch_up_since(ports.store, start=start, now=now, scope=scope)
+    report = Report(day=change_day(now), since=start, scope=scope)
+    if checkpoint is not None:
+        checkpoint(report)  # before anything can fail: a run that dies now still leaves a (partial) report
     if payment_ids is None:
         payment_ids, report.truncated = changed_since(
-            ports.store, since=start, now=now, max_items=max_items or s.reconcile_max_payments
+            ports.store,
+            since=start,
+            now=now,
+            max_items=max_items or s.reconcile_max_payments,
+            shards=shards,
+            part=part,
         )
     workers = max(1, concurrency or s.reconcile_concurrency)
+    tally = threading.Lock()
+
+    def count(reason: str) -> None:
+        with tally:
+            report.asked[reason] = report.asked.get(reason, 0) + 1
 
     def check(payment_id: str) -> list[Finding]:
         try:
-            return reconcile_payment(payment_id, now=now, ports=ports, fix=fix)
+            return reconcile_payment(payment_id, now=now, ports=ports, fix=fix, sample_every=sample_every, count=count)
         except CheckoutError as exc:
             return [Finding(payment_id, "error", False, f"Checkout.com: {exc}")]
         except Exception as exc:
@@ -203,7 +284,20 @@ def run(
     return report
 
 
-def reconcile_payment(payment_id: str, *, now: int, ports: ReconcilePorts, fix: bool = True) -> list[Finding]:
+def _paced(ports: ReconcilePorts) -> None:
+    if ports.pace is not None:
+        ports.pace.acquire()
+
+
+def reconcile_payment(
+    payment_id: str,
+    *,
+    now: int,
+    ports: ReconcilePorts,
+    fix: bool = True,
+    sample_every: int = 1,
+    count: Callable[[str], None] = lambda reason: None,
+) -> list[Finding]:
     payment, refunds = ports.store.get_payment_with_refunds(payment_id)
     if payment is None:
         return []
@@ -212,6 +306,11 @@ def reconcile_payment(payment_id: str, *, now: int, ports: ReconcilePorts, fix: 
         findings.append(Finding(payment.id, "attention", False, "flagged: still pending at Checkout.com"))
     if not payment.cko_id:
         return findings  # Checkout.com never accepted it (or the create is in flight)
+    reason = why_ask(payment, refunds, day=change_day(now), sample_every=sample_every)
+    count(reason or "skipped")
+    if reason is None:
+        return findings  # final, quiet and not in today's share: Checkout.com is not asked
+    _paced(ports)
     try:
         doc = ports.checkout.get_payment(payment.cko_id)
     except CheckoutNotFound:
@@ -261,6 +360,7 @@ def _reconcile_refunds(
     if cko_refunded == payment.refunded_amount and not stale_open:
         return []
     assert payment.cko_id is not None
+    _paced(ports)
     actions = ports.checkout.get_actions(payment.cko_id)
     findings: list[Finding] = []
     if not fix:

@@ -6,7 +6,7 @@ a few at a time) and merges. Reads return keys only; the caller reads each item 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -55,10 +55,19 @@ class IndexesMixin(StoreBase):
         rows.sort(key=lambda r: (r.get("open_refund_sk", 0), r["sk"]))
         return [(str(r["pk"]).removeprefix("PAYMENT#"), str(r["sk"]).removeprefix("REFUND#")) for r in rows[:limit]]
 
-    def changed_payments(self, *, day: str, limit: int) -> Iterator[str]:
-        """Ids of payments whose last change was on ``day`` (UTC), every shard, at most ``limit``."""
+    def changed_payments(
+        self,
+        *,
+        day: str,
+        limit: int,
+        shards: Sequence[int] | None = None,
+        pk_between: tuple[str, str] | None = None,
+    ) -> Iterator[str]:
+        """Ids of payments whose last change was on ``day`` (UTC), every shard (or only ``shards``, and only
+        table keys in ``pk_between``: one invocation of a fanned-out reconciliation), at most ``limit``."""
         seen = 0
-        for key in changed_keys_of_day(day):
+        keys = changed_keys_of_day(day)
+        for key in keys if shards is None else [keys[n] for n in shards]:
             start: dict[str, Any] | None = None
             while seen < limit:
                 kwargs: dict[str, Any] = {
@@ -68,6 +77,9 @@ class IndexesMixin(StoreBase):
                     "ExpressionAttributeValues": {":a": val(key)},
                     "Limit": min(INDEX_PAGE, limit - seen),
                 }
+                if pk_between is not None:
+                    kwargs["KeyConditionExpression"] += " AND pk BETWEEN :lo AND :hi"
+                    kwargs["ExpressionAttributeValues"] |= {":lo": val(pk_between[0]), ":hi": val(pk_between[1])}
                 if start:
                     kwargs["ExclusiveStartKey"] = start
                 response = self._db.query(**kwargs)
