@@ -55,7 +55,7 @@ class Mix:
 
 def population(n: int, mix: Mix, seed: int = 21) -> Iterator[tuple[Any, list[Any]]]:
     from qpay.domain.records import Payment, Refund  # noqa: PLC0415
-    from qpay.domain.refunds import RefundState  # noqa: PLC0415
+    from qpay.domain.refund_states import RefundState  # noqa: PLC0415
     from qpay.domain.states import Stage  # noqa: PLC0415
 
     rng = random.Random(seed)

@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from qpay.domain.records import Payment, Refund
-from qpay.domain.refunds import RefundState
+from qpay.domain.refund_states import RefundState
 from qpay.domain.states import Stage
 from qpay.service.pacing import TokenBucket
 from qpay.service.reconcile_select import sampled, why_ask

@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 
 from qpay.domain.records import Payment, Refund
-from qpay.domain.refunds import OPEN_REFUND_STATES
+from qpay.domain.refund_states import OPEN_REFUND_STATES
 from qpay.domain.states import OPEN_STAGES
 
 ALWAYS = ("open", "attention", "refund_open")
