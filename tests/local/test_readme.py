@@ -7,7 +7,7 @@ import re
 
 from qpay_local.stack import REPO_ROOT
 
-README = (REPO_ROOT / "README.md").read_text()
+README = (REPO_ROOT / "docs" / "local-stack.md").read_text() + (REPO_ROOT / "docs" / "integrate.md").read_text()
 SECRET = "whsec_fwd_0123456789abcdef0123456789abcdef"
 BODY = b'{"id":"e-1","detail-type":"Payment Captured","detail":{"payment_id":"qpp_x"}}'
 
@@ -20,7 +20,7 @@ def block(language: str, marker: str) -> str:
 
 
 def test_the_section_names_what_make_run_prints():
-    section = README.split("## The local stack (`make run`)", 1)[1].split("\n## ", 1)[0]
+    section = README.split("# The local stack (`make run`)", 1)[1].split("\n# ", 1)[0]
     for needle in (
         "--forward-events-to",
         "webhook-signature",
