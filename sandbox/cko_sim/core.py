@@ -105,7 +105,7 @@ class SimulatorCore:
         return self._stop_event
 
     def _ensure_ticker(self) -> None:
-        if self._closed:
+        if self._closed or not self.config.background_ticker:
             return
         with self._lock:
             if self._ticker is not None and self._ticker.is_alive():
@@ -373,7 +373,10 @@ class SimulatorCore:
             if amount <= 0 or amount > available:
                 raise SimulatorError(422, ["amount_exceeds_balance"])
             now = self.clock.now()
-            delay = self.config.refund_settle_seconds * self.config.time_scale
+            delay = self.config.refund_settle_seconds
+            if self.config.refund_settle_max_seconds is not None:
+                delay = self._rng.uniform(delay, max(delay, self.config.refund_settle_max_seconds))
+            delay *= self.config.time_scale
             refund = PendingRefund(
                 action_id=ids.new_id("act"),
                 amount=amount,
