@@ -7,8 +7,9 @@ import argparse
 import sys
 import time
 
-#: The fixed seeds CI runs (tests/simulation/test_seeds.py runs the same list).
-CI_SEEDS = (0, 1, 2, 3, 4, 5, 6, 7)
+#: The fixed seeds CI runs (tests/simulation/test_seeds.py runs the same list) and their virtual days.
+CI_SEEDS = (0, 1, 2, 3)
+CI_DAYS = 30
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl, urlsplit
 from cko_sim import DEFAULT_RETRY_SCHEDULE, PaymentStatus, SimulatorError, sign
 from cko_sim.webhooks import WebhookEvent
 from qpay_sim.lambdas import Context, http_event
-from qpay_sim.world import MERCHANT_API_KEY, TABLE, WEBHOOK_SIGNING_KEY, Answer, World
+from qpay_sim.world import MERCHANT_API_KEY, REGION, TABLE, WEBHOOK_SIGNING_KEY, Answer, World
 
 SWEEP_EVERY_S = 15 * 60  # template.yaml SweepFunction: ScheduleExpression rate(15 minutes)
 RECONCILE_AT_S = 3 * 3600 + 15 * 60  # template.yaml ReconcileFunction: cron(15 3 * * ? *)
@@ -43,6 +43,7 @@ class Actors:
         self.webhook_cursor = 0
         self.stream_arn: str | None = None
         self.last_sequence: str | None = None
+        self.shard_id = ""
         self.stream_backlog: dict[str, list[dict[str, Any]]] = {"expiry": [], "outbox": []}
         self.poll_pending = False
         self.ttl_deleted: set[tuple[str, str]] = set()
@@ -71,6 +72,10 @@ class Actors:
         if pid and pid not in order.payment_ids:
             order.payment_ids.append(pid)
         self.w.recorder.answers.append(Answer(self.w.clock.now(), "create", order.reference, status, doc))
+        told = f"answered {status} {doc.get('status') or doc.get('code', '')} {pid}".rstrip()
+        self.w.note(
+            told + (f" redirect_url={doc['redirect_url']}" if doc.get("redirect_url") else ""), (order.reference, pid)
+        )
         self.w.touched.add(order.reference)
         if (
             status in (201, 200)
@@ -205,8 +210,9 @@ class Actors:
         with a deep copy when a transaction is cancelled, so an old iterator would read a dead shard.)"""
         if self.stream_arn is None:
             self.stream_arn = self.w.ddb.describe_table(TableName=TABLE)["Table"]["LatestStreamArn"]
-        shard = self.w.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"][0]
-        kwargs: dict[str, Any] = {"StreamArn": self.stream_arn, "ShardId": shard["ShardId"]}
+            shards = self.w.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"]
+            self.shard_id = str(shards[0]["ShardId"])
+        kwargs: dict[str, Any] = {"StreamArn": self.stream_arn, "ShardId": self.shard_id}
         if self.last_sequence is None:
             kwargs["ShardIteratorType"] = "TRIM_HORIZON"
         else:
@@ -229,7 +235,7 @@ class Actors:
                 break
             self.last_sequence = records[-1]["dynamodb"]["SequenceNumber"]
             for raw in records:
-                record = to_lambda_record(raw, stream_arn=str(self.stream_arn), region="me-central-1")
+                record = to_lambda_record(raw, stream_arn=str(self.stream_arn), region=REGION)
                 keys = raw["dynamodb"].get("Keys", {})
                 sk = keys.get("sk", {}).get("S", "")
                 name = raw["eventName"]
@@ -246,6 +252,23 @@ class Actors:
                     self.stream_backlog["expiry"].append(record)
                 elif name == "MODIFY" and (sk == "PAYMENT" or sk.startswith("REFUND#")):
                     self.stream_backlog["outbox"].append(record)
+            self._trim_stream()
+
+    def _trim_stream(self) -> None:
+        """Forget the records already read, keeping moto's sequence numbers: moto deep-copies every table
+        (its stream included) on each transaction, so a month of records would make each write O(n).
+        (The real stream keeps records 24 h; nothing here reads a record twice.)"""
+        from moto.dynamodb.models import dynamodb_backends  # noqa: PLC0415
+
+        if self.last_sequence is None:
+            return
+        shard = dynamodb_backends["123456789012"][REGION].tables[TABLE].stream_shard
+        if shard is None:
+            return
+        done = int(self.last_sequence) + 1 - shard.starting_sequence_number
+        if done > 0:
+            del shard.items[:done]
+            shard.starting_sequence_number += done
 
     def drain(self, consumer: str) -> None:
         from qpay.handlers import expiry, outbox  # noqa: PLC0415

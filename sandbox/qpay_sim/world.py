@@ -209,7 +209,7 @@ class World:
         self.seed = seed
         self.rng = random.Random(seed)
         self.clock = VirtualClock(START)
-        self.sched = Scheduler(self.clock, random.Random(f"{seed}/schedule"))
+        self.sched = Scheduler(self.clock, random.Random(f"{seed}/schedule"), kill_probability=0.02)
         self.recorder = Recorder()
         self.plan = plan or FaultPlan.draw(random.Random(f"{seed}/faults"))
         settle = refund_settle or random.Random(f"{seed}/settle").choice(
@@ -281,6 +281,11 @@ class World:
 
     trace_hook: Callable[[str, tuple[str, ...]], None] | None = None
 
+    def note(self, what: str, subjects: tuple[str, ...]) -> None:
+        """A line in the trace for the running process."""
+        if self.trace_hook:
+            self.trace_hook(what, subjects)
+
     def _touch(self, text: str) -> None:
         self.touched.update(_SUBJECT.findall(text))
 
@@ -326,6 +331,10 @@ class World:
         deps.checkout = lambda: self.checkout  # type: ignore[assignment]
         deps.stepfunctions = lambda: self.sfn
         deps.events = lambda: self.events
+        from qpay.service.returns import RecentChecks  # noqa: PLC0415
+
+        recent = RecentChecks(clock=lambda: float(self.clock.now()))  # its window in virtual seconds
+        deps.recent_returns = lambda: recent  # type: ignore[assignment]
         product_clock.now = self.clock.now  # the product reads time here only
 
 
@@ -338,7 +347,7 @@ def world(seed: int, **kwargs: Any) -> Iterator[World]:
     from qpay import deps  # noqa: PLC0415
 
     saved_env = dict(os.environ)
-    saved = (deps.checkout, deps.stepfunctions, deps.events, product_clock.now)
+    saved = (deps.checkout, deps.stepfunctions, deps.events, product_clock.now, deps.recent_returns)
     os.environ.update(env_for())
     try:
         with mock_aws(config={"stepfunctions": {"execute_state_machine": False}}):
@@ -347,7 +356,7 @@ def world(seed: int, **kwargs: Any) -> Iterator[World]:
             with contextlib.redirect_stdout(w.metrics):
                 yield w
     finally:
-        deps.checkout, deps.stepfunctions, deps.events, product_clock.now = saved
+        deps.checkout, deps.stepfunctions, deps.events, product_clock.now, deps.recent_returns = saved
         from qpay.adapters.store import indexes  # noqa: PLC0415
 
         indexes._POOL.clear()
