@@ -293,6 +293,12 @@ class SimulatorCore:
                 payment.total_captured = payment.amount
                 self._emit(payment, "payment_captured", now=now, action_id=action_id, code=APPROVED_CODE)
                 url = self._return_url(payment, success=True)
+            elif self.config.failed_payment_sends_canceled:
+                payment.status = PaymentStatus.CANCELED
+                payment.decline_reason = decision.message
+                payment.decline_code = decision.reason
+                self._emit(payment, "payment_canceled", now=now)
+                url = self._return_url(payment, success=False)
             else:
                 payment.status = PaymentStatus.DECLINED
                 payment.decline_reason = decision.message

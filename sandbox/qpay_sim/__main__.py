@@ -37,7 +37,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"seed {seed}: FAILED {first.checker} on {first.subject}: {first.message}")
         print(f"  reproduce: make simulate SEED={seed}" + (f" DAYS={args.days}" if args.days != 30 else ""))
         print(f"  world: {result.stats['faults']}, refunds settle in {result.stats['refund_settle_s']} s")
-        for other in result.violations[1:5]:
+        others = list(dict.fromkeys(v for v in result.violations[1:] if v != first))
+        for other in others[:4]:
             print(f"  also: {other.checker} on {other.subject}: {other.message}")
         print("  the steps that touched it:")
         print(result.story)

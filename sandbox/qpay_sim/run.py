@@ -215,8 +215,7 @@ class Run:
     def story(self) -> str:
         first = self.violations[0]
         ids = self.identities(first.subject)
-        entries = self.trace.about(ids)
-        return self.trace.render(entries)
+        return self.trace.render(self.trace.squeeze(self.trace.about(ids)))
 
 
 def run_seed(seed: int, *, days: int = 30, stop_at_first: bool = True) -> Result:
