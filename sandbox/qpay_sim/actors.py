@@ -19,12 +19,19 @@ SWEEP_EVERY_S = 15 * 60  # template.yaml SweepFunction: ScheduleExpression rate(
 RECONCILE_AT_S = 3 * 3600 + 15 * 60  # template.yaml ReconcileFunction: cron(15 3 * * ? *)
 STREAM_POLL_S = 1  # Lambda polls a stream shard about once per second (without a batching window)
 STREAM_RETRY_S = 10
+MAX_RETRY_ATTEMPTS = {"expiry": 5, "outbox": 20}  # template.yaml: the event source mappings' MaximumRetryAttempts
 #: DynamoDB deletes expired items "within a few days" (docs: howitworks-ttl): here 0-6 h after the TTL.
 TTL_LAG_MAX_S = 6 * 3600
 TTL_IDENTITY = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
 #: Checkout's delivery schedule after a failed attempt: 5 m, 10 m, 15 m, 30 m, 1 h, 4 h, 12 h, 12 h
 #: (../shared/reviews/fidelity.md S7; cko_sim.config.DEFAULT_RETRY_SCHEDULE).
 RETRY_SCHEDULE = DEFAULT_RETRY_SCHEDULE
+
+
+def _ids_in(record: dict[str, Any]) -> set[str]:
+    import re  # noqa: PLC0415
+
+    return set(re.findall(r"qpp_[a-z2-7]{26}", json.dumps(record.get("dynamodb", {}).get("Keys", {}))))
 
 
 @dataclass
@@ -45,6 +52,7 @@ class Actors:
         self.last_sequence: str | None = None
         self.shard_id = ""
         self.stream_backlog: dict[str, list[dict[str, Any]]] = {"expiry": [], "outbox": []}
+        self.stream_attempts = {"expiry": 0, "outbox": 0}
         self.poll_pending = False
         self.ttl_deleted: set[tuple[str, str]] = set()
         self.ttl_known: set[tuple[str, str]] = set()
@@ -271,6 +279,11 @@ class Actors:
             shard.starting_sequence_number += done
 
     def drain(self, consumer: str) -> None:
+        """One record per invocation, in order. A failure (reported, or the whole batch raising, as
+        Powertools does when every record failed) blocks the consumer; after MaximumRetryAttempts the
+        record goes to the on-failure queue and the consumer moves on (template.yaml: expiry 5, outbox 20)."""
+        from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError  # noqa: PLC0415
+
         from qpay.handlers import expiry, outbox  # noqa: PLC0415
 
         fn = expiry.handler if consumer == "expiry" else outbox.handler
@@ -278,12 +291,26 @@ class Actors:
         while backlog:
             record = backlog[0]
             self.w._touch(json.dumps(record.get("dynamodb", {}).get("Keys", {})))
-            result = fn({"Records": [record]}, Context())
-            if result.get("batchItemFailures"):
-                # the shard waits: Lambda retries the batch from the failed record
-                self.w.sched.after(STREAM_RETRY_S, f"stream retry {consumer}", lambda: self.drain(consumer))
-                return
-            backlog.pop(0)
+            try:
+                failed = bool(fn({"Records": [record]}, Context()).get("batchItemFailures"))
+            except BatchProcessingError as exc:
+                failed, why = True, repr(exc.child_exceptions[0][1]) if exc.child_exceptions else repr(exc)
+            else:
+                why = "reported failed"
+            if not failed:
+                self.stream_attempts[consumer] = 0
+                backlog.pop(0)
+                continue
+            self.stream_attempts[consumer] += 1
+            if self.stream_attempts[consumer] > MAX_RETRY_ATTEMPTS[consumer]:
+                self.w.recorder.parked.append((self.w.clock.now(), consumer, record, why))
+                self.w.note(f"{consumer} record parked on its on-failure queue: {why}", tuple(_ids_in(record)))
+                self.stream_attempts[consumer] = 0
+                backlog.pop(0)
+                continue
+            self.w.note(f"{consumer} record failed ({why}): retried", tuple(_ids_in(record)))
+            self.w.sched.after(STREAM_RETRY_S, f"stream retry {consumer}", lambda: self.drain(consumer))
+            return
 
     # ------------------------------------------------------------------ DynamoDB TTL
     def schedule_reap(self, payment_id: str, at: int) -> None:

@@ -33,6 +33,7 @@ class CkoRefund:
     amount: int
     reference: str | None
     state: str  # "pending" / "approved" / "declined"
+    at: int = 0  # requested (pending) or processed (settled) at Checkout, epoch seconds
 
 
 @dataclass
@@ -81,8 +82,10 @@ def one_checkout_refund_per_request(p: PaymentFacts) -> list[Violation]:
         for ref, n in counts.items():
             if n > 1:
                 amounts = [r.amount for r in c.refunds if r.reference == ref]
+                times = sorted(r.at for r in c.refunds if r.reference == ref)
+                gap = f", {(times[-1] - times[0]) / 3600:.1f} h apart" if times[0] else ""
                 out.append(Violation("money.one_checkout_refund_per_request", p.id,
-                                     f"Checkout holds {n} refunds {amounts} for refund request {ref} on {c.id}"))  # fmt: skip
+                                     f"Checkout holds {n} refunds {amounts} for refund request {ref} on {c.id}{gap}"))  # fmt: skip
     return out
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from qpay import deps
 from qpay_sim.checkers import CkoPayment, CkoRefund, PaymentFacts, RefundFacts
 from qpay_sim.world import World
@@ -9,16 +11,23 @@ from qpay_sim.world import World
 METADATA_KEY = "qpay_payment_id"
 
 
+def _epoch(when: datetime) -> int:
+    return int(when.timestamp())
+
+
 def checkout_payments(w: World) -> list[CkoPayment]:
     out = []
     with w.sim.lock:
         for p in w.sim._payments.values():  # read under the simulator's lock, no deep copies
             refunds = [
-                CkoRefund(a.id, a.amount, a.reference, "approved" if a.approved else "declined")
+                CkoRefund(a.id, a.amount, a.reference, "approved" if a.approved else "declined", _epoch(a.processed_on))
                 for a in p.actions
                 if a.type == "Refund"
             ]
-            refunds += [CkoRefund(r.action_id, r.amount, r.reference, "pending") for r in p.pending_refunds]
+            refunds += [
+                CkoRefund(r.action_id, r.amount, r.reference, "pending", _epoch(r.requested_on))
+                for r in p.pending_refunds
+            ]
             out.append(CkoPayment(p.id, p.reference or "", p.status.value, p.total_captured, refunds))
     return out
 

@@ -190,6 +190,8 @@ class Run:
                 "refund_settle_s": self.w.refund_settle,
                 "virtual_end": self.w.clock.now(),
                 "metrics": dict(sorted(self.w.metrics.counts.items())),
+                "parked_stream_records": len(self.w.recorder.parked),
+                "sweeps_skipped": self.actors.sweeps_skipped,
             },
         )
 

@@ -161,6 +161,7 @@ class Recorder:
     answers: list[Answer] = field(default_factory=list)
     order_events: list[dict[str, Any]] = field(default_factory=list)
     errors: list[tuple[int, str, str]] = field(default_factory=list)  # (time, process, error) unexpected
+    parked: list[tuple[int, str, dict[str, Any], str]] = field(default_factory=list)  # on-failure queues
 
 
 class _EmptyHttp:
