@@ -236,6 +236,10 @@ class Actors:
     def read_stream(self) -> None:
         from qpay.ops.stream_records import to_lambda_record  # noqa: PLC0415
 
+        if not self.w.stream_dirty:
+            return  # nothing written since the last read: no moto round trips
+        self.w.stream_dirty = False
+
         while True:
             page = self.w.streams.get_records(ShardIterator=self._iterator(), Limit=1000)
             records = page.get("Records", [])
@@ -374,7 +378,7 @@ class Actors:
         except self.w.ddb.exceptions.ConditionalCheckFailedException:
             self.ttl_deleted.discard((key["pk"]["S"], str(ttl)))
             return
-        self.w.wrote = True
+        self.w.wrote = self.w.stream_dirty = True
 
     # ------------------------------------------------------------------ schedules
     def sweep(self) -> None:

@@ -219,6 +219,7 @@ class World:
         self.refund_settle = settle
         self.touched: set[str] = set()
         self.wrote = False  # a DynamoDB write since the stream was last polled
+        self.stream_dirty = False  # a DynamoDB write since the stream was last read
         self.metrics = MetricSink()
         self.changed = False  # something that could break an invariant happened in this step
         #: index name -> index partition key -> item keys in it, from the stream's images (actors._mirror)
@@ -294,8 +295,7 @@ class World:
         self._touch(repr(params))
         name = getattr(model, "name", "")
         if name in _WRITES:
-            self.wrote = True
-            self.changed = True
+            self.wrote = self.changed = self.stream_dirty = True
         self.sched.point(f"dynamodb {name}")
         if name == "Query" and isinstance(params, dict):  # params: the serialised request
             body = params.get("body") or b"{}"
