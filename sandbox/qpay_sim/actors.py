@@ -53,6 +53,7 @@ class Actors:
         self.shard_id = ""
         self.stream_backlog: dict[str, list[dict[str, Any]]] = {"expiry": [], "outbox": []}
         self.stream_attempts = {"expiry": 0, "outbox": 0}
+        self.draining = {"expiry": False, "outbox": False}
         self.poll_pending = False
         self.ttl_deleted: set[tuple[str, str]] = set()
         self.ttl_known: set[tuple[str, str]] = set()
@@ -286,6 +287,16 @@ class Actors:
         """One record per invocation, in order. A failure (reported, or the whole batch raising, as
         Powertools does when every record failed) blocks the consumer; after MaximumRetryAttempts the
         record goes to the on-failure queue and the consumer moves on (template.yaml: expiry 5, outbox 20)."""
+
+        if self.draining[consumer]:
+            return  # one invocation at a time per shard: the one running takes what was added
+        self.draining[consumer] = True
+        try:
+            self._drain(consumer)
+        finally:
+            self.draining[consumer] = False
+
+    def _drain(self, consumer: str) -> None:
         from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError  # noqa: PLC0415
 
         from qpay.handlers import expiry, outbox  # noqa: PLC0415
