@@ -11,6 +11,7 @@ A bad value fails the cold start with one log line naming every wrong variable (
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -21,6 +22,7 @@ from urllib.parse import urlsplit
 
 PROCESSING_CHANNEL_RE = re.compile(r"^pc_[a-z2-7]{26}\Z")
 STAGES = ("dev", "prod")
+PUBLIC_BASE_URL_MAX = 150
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0"})  # noqa: S104 - a list to refuse, not a bind
 
 
@@ -67,6 +69,10 @@ class Settings:
 
     refund_state_machine_arn: str | None = None
     refund_sweep_after_s: int = field(default=15 * 60, metadata=_bounds(ge=1))  # an open refund nobody owns
+    # Checkout does not publish whether a pending refund is listed in GET /payments/{id}/actions. Only an
+    # operator who has seen it listed (in the sandbox, while pending) turns this on: a refund whose POST may
+    # have failed is then asked for again when /actions shows no refund with its reference (docs/money-over-time.md)
+    checkout_lists_pending_refunds: bool = False
 
     order_events_bus_name: str | None = None
     order_events_source: str = "qpay.payments"
@@ -114,6 +120,10 @@ class Settings:
             issue = _url_problem(value, https_only=prod)
             if issue:
                 out.append(f"{name.upper()}: {issue}")
+        if self.public_base_url and len(self.public_base_url) > PUBLIC_BASE_URL_MAX:
+            # Checkout.com refuses success_url/failure_url over 255 characters (fidelity F-16); ours add
+            # "/payments/return/failure?payment_id=" and a 30-character id to the base URL
+            out.append(f"PUBLIC_BASE_URL: at most {PUBLIC_BASE_URL_MAX} characters (Checkout's return URLs: 255)")
         if self.processing_channel_id:
             if not PROCESSING_CHANNEL_RE.match(self.processing_channel_id):
                 out.append("PROCESSING_CHANNEL_ID: must look like pc_ followed by 26 base32 characters")
@@ -167,9 +177,24 @@ def _url_problem(value: str, *, https_only: bool) -> str | None:
         return "must be an absolute http(s) URL"
     if https_only and parts.scheme != "https":
         return "must be https in prod"
-    if https_only and parts.hostname in LOCAL_HOSTS:
-        return "must not point at this machine in prod"
+    if https_only and _internal_host(parts.hostname):
+        return "must be a public host name in prod (not this machine, a numeric or a private address)"
     return None
+
+
+def _internal_host(hostname: str) -> bool:
+    """Loopback, link-local (the metadata service), private or any numeric address, or a local name with
+    or without its trailing dot: ``localhost.``, ``127.0.0.2``, ``[::ffff:127.0.0.1]``, ``2130706433`` (F9)."""
+    host = hostname.rstrip(".").lower()
+    if host in LOCAL_HOSTS or host.endswith((".localhost", ".local", ".internal")):
+        return True
+    if host.replace(".", "").isdigit() or re.fullmatch(r"0x[0-9a-f]+", host):
+        return True  # every numeric spelling of an address (2130706433, 0x7f000001, 127.1)
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True  # a literal IP: a public one is still not a name a certificate and an operator can vouch for
 
 
 @cache

@@ -85,10 +85,15 @@ class Runtime:
             raise KeyError(f"no function {name_or_arn!r} in the template") from None
 
     def handler(self, fn: LocalFunction) -> Handler:
+        return self._load(fn)[0]
+
+    def _load(self, fn: LocalFunction) -> tuple[Handler, bool]:
+        """The handler, and whether this call imported it (the one cold start: decided under the lock, so
+        concurrent first invocations on a busy machine cannot both count as cold)."""
         with self._lock:
             cached = self._handlers.get(fn.definition.logical_id)
             if cached is not None:
-                return cached
+                return cached, False
             module_name, _, attr = fn.definition.handler.rpartition(".")
             started = time.perf_counter()
             module = importlib.import_module(module_name)
@@ -101,7 +106,7 @@ class Runtime:
                 self.init_ms[fn.definition.logical_id],
             )
             self._handlers[fn.definition.logical_id] = handler
-            return handler
+            return handler, True
 
     def context(self, fn: LocalFunction) -> LambdaContext:
         return LambdaContext(
@@ -118,9 +123,7 @@ class Runtime:
         """Call the handler; exceptions propagate (callers decide how Lambda would report them)."""
         fn = self.find(name_or_arn)
         logical = fn.definition.logical_id
-        with self._lock:
-            cold = logical not in self._handlers
-        handler = self.handler(fn)
+        handler, cold = self._load(fn)
         ctx = self.context(fn)
         with self._lock:
             self.invocations[logical] = self.invocations.get(logical, 0) + 1

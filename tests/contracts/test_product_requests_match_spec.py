@@ -28,9 +28,11 @@ def sent(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, dict[str, Any]
     seen: list[tuple[str, str, dict[str, Any] | None]] = []
     real = CheckoutClient._request
 
-    def recording(self: CheckoutClient, method: str, path: str, body: dict[str, Any] | None = None, idem: Any = None):
+    def recording(
+        self: CheckoutClient, method: str, path: str, body: dict[str, Any] | None = None, idem: Any = None, **kw: Any
+    ):
         seen.append((method, path, json.loads(json.dumps(body)) if body is not None else None))
-        return real(self, method, path, body, idem)
+        return real(self, method, path, body, idem, **kw)
 
     monkeypatch.setattr(CheckoutClient, "_request", recording)
     return seen

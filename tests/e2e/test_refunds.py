@@ -96,12 +96,12 @@ def test_same_idempotency_key_is_one_refund(shop: Shop) -> None:
     assert shop.get(pid)["refunded_amount"] == 1000
 
 
-def test_checkout_503_then_success_refunds_exactly_once(shop: Shop) -> None:
+def test_checkout_429_then_success_refunds_exactly_once(shop: Shop) -> None:
+    """429 "can be safely retried" (nothing was processed): the client retries, then the state machine's
+    Retry on CheckoutUnavailable asks again with the same key, and Checkout makes one refund."""
     pid = captured(shop)
     sim = shop.stack.sim
-    # every HTTP attempt of the first task invocation fails, then Step Functions' Retry succeeds
-    sim.faults.fail_next(3, status=503, path_prefix="/payments/*/refunds")
-    sim.faults.fail_next(1, status="accept_then_timeout", path_prefix="/payments/*/refunds", seconds=3)
+    sim.faults.fail_next(3, status=429, path_prefix="/payments/*/refunds")  # every attempt of the first invocation
     r = shop.refund(pid, 3000)
     assert r.status_code == 202
     shop.stack.drain(timeout=60)
@@ -109,8 +109,52 @@ def test_checkout_503_then_success_refunds_exactly_once(shop: Shop) -> None:
     assert [a.amount for a in checkout_refunds(shop, pid)] == [3000]
     cko = shop.item(pid)["cko_id"]
     attempts = [q for q in sim.requests if q.path == f"/payments/{cko}/refunds"]
-    assert len(attempts) >= 4
+    assert len(attempts) == 4
     assert {q.idempotency_key for q in attempts} == {r.json()["id"]}
+
+
+def test_a_5xx_after_checkout_made_the_refund_is_never_repeated(shop: Shop) -> None:
+    """Checkout processed the refund and answered 503 (it caches nothing then, so a repeat would be a
+    second refund: fidelity F-2). The workflow never POSTs again; it finds the refund by our reference in
+    /actions once Checkout lists it, and counts it as ours."""
+    pid = captured(shop)
+    sim = shop.stack.sim
+    sim.faults.fail_next(1, status="accept_then_503", path_prefix="/payments/*/refunds")
+    r = shop.refund(pid, 3000)
+    assert r.status_code == 202
+    shop.stack.drain(timeout=60)
+    assert shop.get(pid)["refunds"][0]["status"] == "Refunded"
+    assert [a.amount for a in checkout_refunds(shop, pid)] == [3000]
+    cko = shop.item(pid)["cko_id"]
+    assert len([q for q in sim.requests if q.path == f"/payments/{cko}/refunds"]) == 1
+    assert shop.get(pid)["refunded_amount"] == 3000
+
+
+def test_a_5xx_checkout_did_not_process_leaves_the_refund_to_a_person_never_to_a_second_post(shop: Shop) -> None:
+    """The cost of never repeating a POST that may have reached Checkout: a plain 503 (nothing was made)
+    is indistinguishable from accept-then-503 while pending refunds may be unlisted. The workflow
+    reconciles until its attempts run out, then flags the payment and fails RefundOutcomeUnknown; the
+    amount stays reserved and Checkout holds no refund (docs/money-over-time.md)."""
+    pid = captured(shop)
+    sim = shop.stack.sim
+    sim.faults.fail_next(1, status=503, path_prefix="/payments/*/refunds")
+    r = shop.refund(pid, 3000)
+    assert r.status_code == 202
+    shop.stack.drain(timeout=120)
+    assert shop.get(pid)["refunds"][0]["status"] == "Requested"
+    assert checkout_refunds(shop, pid) == []
+    cko = shop.item(pid)["cko_id"]
+    assert len([q for q in sim.requests if q.path == f"/payments/{cko}/refunds"]) == 1
+    item = shop.item(pid)
+    assert item["attention"] is True and "may or may not have reached" in item["attention_reason"]
+    assert item["refundable_amount"] == 12500 - 3000  # still reserved: it cannot be refunded twice
+    sfn = shop.stack.client("stepfunctions")
+    [arn] = shop.stack.state_machine_arns.values()
+    [execution] = sfn.list_executions(stateMachineArn=arn)["executions"]
+    assert execution["status"] == "FAILED"
+    history = sfn.get_execution_history(executionArn=execution["executionArn"], reverseOrder=True)["events"]
+    failed = next(e for e in history if e["type"] == "ExecutionFailed")
+    assert failed["executionFailedEventDetails"]["error"] == "RefundOutcomeUnknown"
 
 
 def test_permanent_refusal_releases_the_reservation(shop: Shop) -> None:

@@ -16,7 +16,7 @@ import pytest
 from qpay import deps
 from qpay.domain import ids
 from qpay.domain.records import Payment, Refund
-from qpay.domain.refunds import RefundState
+from qpay.domain.refund_states import RefundState
 from tests.conftest import (
     REGION,
     body_of,

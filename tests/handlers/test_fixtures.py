@@ -54,7 +54,7 @@ EXPECT: dict[str, tuple[str | None, Any]] = {
     # the simulator does not know the seeded payment: Checkout never saw the refund → MarkFailed
     "RefundTaskFunction/reconcile.json": ("captured", "RefundRejected"),
     "RefundTaskFunction/fail.json": ("captured", {"state": "Failed"}),
-    "RefundTaskFunction/attention.json": ("captured", {"flagged": True}),
+    "RefundTaskFunction/attention.json": ("captured", {"flagged": True, "state": "Requested"}),
     "SweepFunction/scheduled.json": ("pending-due", {"counts": {"rearmed": 1}, "refunds": {}}),
     # order events: exactly the events each stream batch publishes (detail types, in order)
     "OutboxFunction/payment-captured.json": (None, ("published", ["Payment Captured"])),

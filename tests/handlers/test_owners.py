@@ -14,7 +14,7 @@ import pytest
 from qpay import deps
 from qpay.domain import ids
 from qpay.domain.records import Refund
-from qpay.domain.refunds import RefundState
+from qpay.domain.refund_states import RefundState
 from qpay.service import expiry as expiry_svc
 from qpay.service import refunds as refund_svc
 from tests.conftest import REGION, body_of, create_body, invoke_create, invoke_webhook

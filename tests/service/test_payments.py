@@ -353,7 +353,7 @@ def test_a_second_checkout_payment_for_one_of_ours_keeps_the_first(aws: Any, cap
     [anomaly] = [i for i in aws.items() if i["sk"]["S"].startswith("ANOMALY#")]
     item = aws.item(anomaly["pk"]["S"], anomaly["sk"]["S"])
     assert (item["sk"], item["anomaly"]) == (f"ANOMALY#create:{second}", "second_checkout_payment")
-    assert item["detail"] == {"cko_id": second, "bound_cko_id": first}
+    assert item["detail"] == {"cko_id": second, "bound_cko_id": first, "stage": "Pending"}
     assert '"WebhookAnomalies":[1.0]' in capfd.readouterr().out
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from qpay import deps
 from qpay.domain.records import Payment, Refund
-from qpay.domain.refunds import RefundState
+from qpay.domain.refund_states import RefundState
 from qpay.service.reconcile import Finding, ReconcilePorts, reconcile_payment
 from tests.service.helpers import NOW, captured_payment, settings
 

@@ -11,7 +11,7 @@ from qpay import deps
 from qpay.adapters.store import ApplyResult
 from qpay.domain.errors import NotYet
 from qpay.domain.records import Refund
-from qpay.domain.refunds import RefundState
+from qpay.domain.refund_states import RefundState
 from qpay.service import refund_outcomes
 from qpay.service.refund_notify import notify_workflow
 from qpay.service.refund_outcomes import record_refund_outcome

@@ -15,7 +15,7 @@ from qpay import deps
 from qpay.adapters.checkout import CheckoutNotFound, CheckoutRejected
 from qpay.domain import ids
 from qpay.domain.errors import AmountExceedsBalance, Conflict, NotFound, NotRefundable, UpstreamUnavailable
-from qpay.domain.refunds import RefundState
+from qpay.domain.refund_states import RefundState
 from qpay.domain.states import Stage
 from qpay.service.refunds import (
     OutcomeUnknown,
@@ -298,13 +298,16 @@ def test_task_reconcile_counts_a_declined_action_as_declined(aws: Any) -> None:
     assert deps.store().get_payment(payment.id).refundable_amount == 12500  # the reservation is released
 
 
-def test_task_reconcile_without_an_outcome_asks_again_and_waits(aws: Any) -> None:
+def test_task_reconcile_without_an_outcome_waits_and_never_asks_again(aws: Any) -> None:
+    """The old code re-POSTed here "to prove it was accepted": after Checkout's 24 h key window that is a
+    second refund (correctness F1, fidelity F-1). A Pending refund is never POSTed again, however long."""
     checkout = FakeCheckout()
     payment, refund = _pending_refund(checkout)
-    with pytest.raises(OutcomeUnknown) as info:
-        task_reconcile(payment.id, refund.id, now=NOW + 3600, ports=_ports(checkout=checkout))
-    assert str(info.value) == "Checkout.com has accepted the refund and shows no outcome yet"
-    assert [r["key"] for r in checkout.refunds] == [refund.id, refund.id]  # the same idempotency key
+    for hours in (1, 25, 24 * 7):
+        with pytest.raises(OutcomeUnknown) as info:
+            task_reconcile(payment.id, refund.id, now=NOW + hours * 3600, ports=_ports(checkout=checkout))
+        assert str(info.value) == "Checkout.com shows no outcome for the refund yet"
+    assert [r["key"] for r in checkout.refunds] == [refund.id]  # the one POST task_request made
     checkout.actions = [{"type": "Refund", "id": refund.action_id, "approved": None, "amount": 5000}]
     with pytest.raises(OutcomeUnknown) as info:
         task_reconcile(payment.id, refund.id, now=NOW + 3600, ports=_ports(checkout=checkout))
@@ -471,3 +474,66 @@ def test_a_malformed_payment_id_is_not_even_looked_up(aws: Any) -> None:
             ports=_stale_ports(store),
         )  # fmt: skip
     assert store.reads == 0
+
+
+# ------------------------------------------------------------------ a POST whose answer was lost (F-2)
+def _posted(payment: Any, *, age_s: int) -> Any:
+    refund, _ = _request(payment, _ports())
+    assert deps.store().claim_refund_post(payment.id, refund.id, now=NOW + 10 - age_s)
+    return deps.store().get_refund(payment.id, refund.id)
+
+
+@pytest.mark.parametrize(
+    ("lists_pending", "age_s", "asked"),
+    [
+        (False, 3600, False),  # Checkout may hold it unlisted: never asked again
+        (True, 3600, True),  # the operator confirmed pending refunds are listed: absent means never made
+        (True, 9 * 60, False),  # too soon: a refund just made may not be listed yet
+        (True, 10 * 60, True),
+        (True, 20 * 3600 - 1, True),
+        (True, 20 * 3600, False),  # past the margin before Checkout forgets the key
+    ],
+)
+def test_a_refund_whose_answer_was_lost_is_asked_again_only_when_absence_proves_it(
+    aws: Any, lists_pending: bool, age_s: int, asked: bool
+) -> None:
+    payment = _captured()
+    refund = _posted(payment, age_s=age_s)
+    checkout = FakeCheckout()
+    ports = dataclasses.replace(
+        _ports(checkout=checkout),
+        settings=settings(refund_state_machine_arn=ARN, checkout_lists_pending_refunds=lists_pending),
+    )
+    with pytest.raises(OutcomeUnknown):
+        task_reconcile(payment.id, refund.id, now=NOW + 10, ports=ports)
+    assert len(checkout.refunds) == (1 if asked else 0)
+    stored = deps.store().get_refund(payment.id, refund.id)
+    assert stored.state is (RefundState.PENDING if asked else RefundState.REQUESTED)
+    assert stored.posted_at == (NOW + 10 if asked else NOW + 10 - age_s)
+
+
+def test_task_request_never_posts_a_refund_already_posted(aws: Any) -> None:
+    payment, checkout = _captured(), FakeCheckout()
+    refund = _posted(payment, age_s=5)
+    with pytest.raises(OutcomeUnknown):
+        task_request(payment.id, refund.id, now=NOW + 10, ports=_ports(checkout=checkout))
+    assert checkout.refunds == []
+    assert not deps.store().claim_refund_post(payment.id, refund.id, now=NOW + 11)  # one claim only
+
+
+def test_a_refund_post_that_never_left_is_released_for_the_next_attempt(aws: Any) -> None:
+    from qpay.adapters.checkout import CheckoutUnavailable
+
+    payment = _captured()
+    refund, _ = _request(payment, _ports())
+
+    class Refusing(FakeCheckout):
+        def refund(self, cko_id: str, **kw: Any) -> dict[str, Any]:
+            raise CheckoutUnavailable(None, 3, "connection error: NewConnectionError")
+
+    with pytest.raises(CheckoutUnavailable):
+        task_request(payment.id, refund.id, now=NOW + 10, ports=_ports(checkout=Refusing()))
+    assert deps.store().get_refund(payment.id, refund.id).posted_at is None
+    checkout = FakeCheckout()
+    assert task_request(payment.id, refund.id, now=NOW + 20, ports=_ports(checkout=checkout))["state"] == "Pending"
+    assert len(checkout.refunds) == 1

@@ -59,7 +59,7 @@ def api_events() -> dict[str, dict[str, Any]]:
         reference="ORD-FIXTURE-2",
         amount=4000,
         currency="QAR",
-        expires_at=4102444800,
+        expires_at=1795600800 + 3600,  # an hour after the fixtures' time (tokens live at most 24 h)
         jti="fixture-order-token-0001",
     )
     token_body = {**body, "reference": "ORD-FIXTURE-2", "amount": 4000, "description": "Order ORD-FIXTURE-2"}

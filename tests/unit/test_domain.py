@@ -15,14 +15,8 @@ from qpay.domain.events import METADATA_PAYMENT_ID, MalformedEvent, parse_event
 from qpay.domain.expiry import rearm_delay, should_flag
 from qpay.domain.money import MAX_AMOUNT, MINOR_UNITS, is_valid_amount
 from qpay.domain.records import Refund
-from qpay.domain.refunds import (
-    FINAL_REFUND_STATES,
-    OPEN_REFUND_STATES,
-    RefundState,
-    match_refund,
-    outcome_problem,
-    refund_amount,
-)
+from qpay.domain.refund_states import FINAL_REFUND_STATES, OPEN_REFUND_STATES, RefundState
+from qpay.domain.refunds import match_refund, outcome_problem, refund_amount
 from qpay.domain.signature import sign, verify
 from qpay.domain.states import Stage
 from tests.support.webhooks import cko_id, notification

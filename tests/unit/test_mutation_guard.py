@@ -98,7 +98,7 @@ BUGS = [
     ),
     Bug(
         "an open refund state dropped",
-        "qpay.domain.refunds",
+        "qpay.domain.refund_states",
         "OPEN_REFUND_STATES = frozenset({RefundState.REQUESTED, RefundState.PENDING})",
         "OPEN_REFUND_STATES = frozenset({RefundState.REQUESTED})",
         (DOMAIN,),

@@ -28,6 +28,8 @@ AUDIENCE = "qpay-payments"
 ALGORITHM = "HS256"
 REQUIRED_CLAIMS = ("exp", "aud", "jti", "reference", "amount", "currency")
 BOUND_CLAIMS = ("reference", "amount", "currency")
+#: A browser token outliving a day is a leaked credential waiting to be used (F6): mint one per checkout
+MAX_LIFETIME_S = 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,8 @@ def verify_order_token(
         header = jwt.get_unverified_header(token)
     except jwt.DecodeError:
         raise Forbidden("order token is not a JWT (expected <header>.<claims>.<signature>, HS256)") from None
+    except jwt.InvalidTokenError:  # a kid that is not a string, a crit header: PyJWT refuses the header (F2)
+        raise Forbidden("order token header is malformed") from None
     if header.get("alg") != ALGORITHM:
         raise Forbidden(f"order token must be signed with {ALGORITHM}")
     kid = header.get("kid")
@@ -107,7 +111,8 @@ def verify_order_token(
             audience=AUDIENCE,
             leeway=leeway_s,
             # expiry is checked below against the one clock of this package (qpay.clock)
-            options={"require": list(REQUIRED_CLAIMS), "verify_exp": False, "verify_iat": False},
+            # strict_aud: aud must be exactly the string, not a list that contains it (F6)
+            options={"require": list(REQUIRED_CLAIMS), "verify_exp": False, "verify_iat": False, "strict_aud": True},
         )
     except jwt.InvalidAudienceError:
         raise Forbidden(f"order token audience must be {AUDIENCE}") from None
@@ -127,6 +132,8 @@ def verify_order_token(
         raise Forbidden("order token exp must be epoch seconds")
     if exp + leeway_s < now:
         raise Forbidden("order token has expired")
+    if exp - now > MAX_LIFETIME_S:
+        raise Forbidden(f"order token must expire within {MAX_LIFETIME_S // 3600} hours (exp)")
     return claims
 
 

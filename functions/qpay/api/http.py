@@ -30,7 +30,7 @@ def header(event: Event, name: str) -> str | None:
     headers = event.get("headers") or {}
     lname = name.lower()
     for key, value in headers.items():
-        if key.lower() == lname:
+        if key.lower() == lname:  # not a secret: a header name
             return str(value)
     return None
 

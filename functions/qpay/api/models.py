@@ -13,17 +13,27 @@ from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, StrictBool, StrictInt, field_validator
 
+from qpay.api.requests import storable
 from qpay.domain.money import MAX_AMOUNT
 
 DESCRIPTION_MAX_ENCODED = 255  # Checkout.com: "max 255 characters after UTF-8 URL encoding"
 Reference = Annotated[str, Field(min_length=1, max_length=50, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-]*$")]
-MetaValue = str | StrictInt | StrictBool  # 1.0 is neither a whole number nor true here
+# 1.0 is neither a whole number nor true here; whole numbers within DynamoDB's 38 digits (F3)
+MetaValue = str | Annotated[StrictInt, Field(ge=-(10**38 - 1), le=10**38 - 1)] | StrictBool
+
+
+def _unicode(value: str | None) -> str | None:
+    if value is not None and not storable(value):
+        raise ValueError("must be valid Unicode text")
+    return value
 
 
 class Customer(BaseModel):
     model_config = ConfigDict(extra="forbid")
     email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$", repr=False)
     name: str | None = Field(default=None, min_length=1, max_length=100, repr=False)
+
+    _storable = field_validator("email", "name")(_unicode)
 
 
 class CreatePaymentRequest(BaseModel):
@@ -45,7 +55,9 @@ class CreatePaymentRequest(BaseModel):
         description="Shopper's Qatar national ID; sent to Checkout.com only, never stored or logged"
     )
     customer: Customer | None = None
-    metadata: dict[Annotated[str, Field(max_length=40)], MetaValue] = Field(default_factory=dict, max_length=10)
+    metadata: dict[Annotated[str, Field(min_length=1, max_length=40)], MetaValue] = Field(
+        default_factory=dict, max_length=10
+    )
 
     @field_validator("description")
     @classmethod
@@ -76,6 +88,8 @@ class CreatePaymentRequest(BaseModel):
                 raise ValueError("keys starting with qpay_ are reserved")
             if isinstance(item, str) and len(item) > 200:
                 raise ValueError(f"{key}: at most 200 characters")
+            if not storable(key) or (isinstance(item, str) and not storable(item)):
+                raise ValueError("must be valid Unicode text")
         return value
 
 
@@ -86,6 +100,8 @@ class RefundRequest(BaseModel):
     )
     reference: Annotated[str, Field(min_length=1, max_length=80)] | None = None
     reason: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+
+    _storable = field_validator("reference", "reason")(_unicode)
 
 
 def validation_details(errors: list[Any]) -> list[dict[str, str]]:

@@ -331,6 +331,21 @@ def _create() -> dict[str, Any]:
                     JSON: {"schema": _ref("CreatePaymentResponse"), "examples": {"created": {"value": CREATED}}}
                 },
             },
+            "200": {
+                "description": "Replayed for the same Idempotency-Key / order token, but the payment is no longer "
+                "payable (it was paid, or it ended: `status` says which). `redirect_url` is empty: never send the "
+                "shopper to pay it again; create a new payment with a new key if the order is still unpaid.",
+                "headers": {
+                    "Location": {"description": "`/payments/{id}`", "schema": {"type": "string"}},
+                    "Idempotent-Replayed": {"description": "`true`", "schema": {"type": "string", "const": "true"}},
+                },
+                "content": {
+                    JSON: {
+                        "schema": _ref("CreatePaymentResponse"),
+                        "examples": {"ended": {"value": {**CREATED, "status": "Expired", "redirect_url": ""}}},
+                    }
+                },
+            },
             **_errors(
                 "malformed_body",
                 "no_credentials",

@@ -31,6 +31,8 @@ LANGUAGES = ("en", "ar")
 METADATA_MAX_KEYS = 10
 METADATA_KEY_MAX = 40
 METADATA_TEXT_MAX = 200
+#: DynamoDB numbers: at most 38 significant digits (anything larger cannot be stored: correctness F3)
+METADATA_INT_MAX = 10**38 - 1
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,18 @@ def _is_int(value: object) -> bool:
     return type(value) is int  # JSON true/false and 12.5 are not amounts
 
 
+def storable(text: str) -> bool:
+    """Text DynamoDB (and Checkout.com) can hold: valid Unicode, so no lone UTF-16 surrogate (F3)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+NOT_UNICODE = "must be valid Unicode text"
+
+
 def _text(doc: dict[str, Any], name: str, p: _Problems, *, low: int, high: int, required: bool) -> str | None:
     if name not in doc or (doc[name] is None and not required):
         if required:
@@ -81,6 +95,9 @@ def _text(doc: dict[str, Any], name: str, p: _Problems, *, low: int, high: int, 
     value = doc[name]
     if not isinstance(value, str):
         p.add(name, "must be a string")
+        return None
+    if not storable(value):
+        p.add(name, NOT_UNICODE)
         return None
     if len(value) < low:
         p.add(name, f"at least {low} character{'s' if low > 1 else ''}")
@@ -187,6 +204,8 @@ def _customer(value: Any, p: _Problems) -> dict[str, str] | None:
     if email is not None:
         if not isinstance(email, str):
             p.add("customer.email", "must be a string")
+        elif not storable(email):
+            p.add("customer.email", NOT_UNICODE)
         elif len(email) > 254 or not EMAIL_RE.fullmatch(email):
             p.add("customer.email", "must be an e-mail address")
         else:
@@ -195,6 +214,8 @@ def _customer(value: Any, p: _Problems) -> dict[str, str] | None:
     if name is not None:
         if not isinstance(name, str):
             p.add("customer.name", "must be a string")
+        elif not storable(name):
+            p.add("customer.name", NOT_UNICODE)
         elif not 1 <= len(name) <= 100:
             p.add("customer.name", "1-100 characters")
         else:
@@ -211,14 +232,18 @@ def _metadata(value: Any, p: _Problems) -> dict[str, str | int | bool]:
         return {}
     out: dict[str, str | int | bool] = {}
     for key, item in value.items():
-        if len(key) > METADATA_KEY_MAX:
-            p.add("metadata", f"keys: at most {METADATA_KEY_MAX} characters")
+        if not 1 <= len(key) <= METADATA_KEY_MAX or not storable(key):
+            p.add("metadata", f"keys: 1-{METADATA_KEY_MAX} characters of valid Unicode text")
         elif key.startswith("qpay_"):
             p.add("metadata", "keys starting with qpay_ are reserved")
         elif not isinstance(item, str | bool) and not _is_int(item):
             p.add(f"metadata.{key}", "must be text, a whole number or true/false")
+        elif _is_int(item) and abs(item) > METADATA_INT_MAX:
+            p.add(f"metadata.{key}", "whole numbers: at most 38 digits")
         elif isinstance(item, str) and len(item) > METADATA_TEXT_MAX:
             p.add(f"metadata.{key}", f"at most {METADATA_TEXT_MAX} characters")
+        elif isinstance(item, str) and not storable(item):
+            p.add(f"metadata.{key}", NOT_UNICODE)
         else:
             out[key] = item
     return out

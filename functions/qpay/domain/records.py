@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from qpay.domain.refunds import RefundState
+from qpay.domain.refund_states import RefundState
 from qpay.domain.states import Stage, Status, derive_status
 
 
@@ -64,3 +64,6 @@ class Refund:
     created_at: int = 0
     updated_at: int = 0
     executions: int = 0  # workflow executions started for it (a restarted one gets the next name)
+    # when a POST of this refund first left for Checkout.com (written before it is sent). Set means Checkout
+    # may hold the refund: it is never POSTed again (keys expire after 24 h; a failed request is not cached)
+    posted_at: int | None = None

@@ -1,4 +1,4 @@
-"""Refund arithmetic and refund states. Pure.
+"""Refund arithmetic and matching. Pure (the states are in ``qpay.domain.refund_states``).
 
 The payment keeps three counters in minor units: ``captured_amount``, ``refunded_amount`` (confirmed by
 Checkout.com) and ``refundable_amount`` (captured - refunded - reserved by refunds in flight). A refund
@@ -9,27 +9,11 @@ so concurrent requests can never reserve more than was captured.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from enum import StrEnum
-from typing import TYPE_CHECKING
 
 from qpay.domain.errors import AmountExceedsBalance, NotRefundable, ValidationFailed
 from qpay.domain.money import is_valid_amount
+from qpay.domain.records import Refund
 from qpay.domain.states import Stage
-
-if TYPE_CHECKING:
-    from qpay.domain.records import Refund
-
-
-class RefundState(StrEnum):
-    REQUESTED = "Requested"  # reserved here, not yet accepted by Checkout.com
-    PENDING = "Pending"  # Checkout.com accepted it (202); the outcome comes by webhook
-    REFUNDED = "Refunded"
-    DECLINED = "Declined"  # Checkout.com declined it asynchronously
-    FAILED = "Failed"  # Checkout.com refused the request (4xx): nothing was refunded
-
-
-OPEN_REFUND_STATES = frozenset({RefundState.REQUESTED, RefundState.PENDING})
-FINAL_REFUND_STATES = frozenset({RefundState.REFUNDED, RefundState.DECLINED, RefundState.FAILED})
 
 
 def refund_amount(requested: int | None, refundable: int, stage: Stage) -> int:

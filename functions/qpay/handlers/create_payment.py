@@ -10,6 +10,7 @@ from qpay.api.auth import authenticate
 from qpay.api.requests import parse_create
 from qpay.domain import ids
 from qpay.domain.records import Payment
+from qpay.domain.states import Stage
 from qpay.observability import logger
 from qpay.service.payments import Ports, create_payment
 from qpay.settings import get_settings
@@ -24,6 +25,11 @@ def _base_url(event: http.Event) -> str:
     return f"https://{ctx.get('domainName')}" + ("" if stage == "$default" else f"/{stage}")
 
 
+def payable(payment: Payment) -> bool:
+    """Only a Pending payment with its QPay link is offered to the shopper (never an ended one: F-3)."""
+    return payment.stage is Stage.PENDING and bool(payment.redirect_url)
+
+
 def view(payment: Payment, server_key: str) -> dict[str, Any]:
     """The create answer (``qpay.api.schemas.CreatePaymentResponse``, checked in the tests)."""
     from qpay.api.views import iso  # noqa: PLC0415
@@ -35,7 +41,7 @@ def view(payment: Payment, server_key: str) -> dict[str, Any]:
         "status": payment.status.value,
         "amount": payment.amount,
         "currency": payment.currency,
-        "redirect_url": payment.redirect_url or "",
+        "redirect_url": (payment.redirect_url or "") if payable(payment) else "",
         "expires_at": iso(payment.deadline),
     }
 
@@ -68,7 +74,8 @@ def route(event: http.Event) -> http.Response:
     headers = {"Location": f"/payments/{payment.id}"}
     if not created:
         headers["Idempotent-Replayed"] = "true"
-    return http.respond(201, view(payment, keys.server_key), headers)
+    # 201 carries a payable link; a replay of a payment that was paid or ended is a 200 without one
+    return http.respond(201 if payable(payment) else 200, view(payment, keys.server_key), headers)
 
 
 @logger.inject_lambda_context(clear_state=True)

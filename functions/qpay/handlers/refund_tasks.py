@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from qpay import clock, deps
-from qpay.observability import logger, metric
+from qpay.observability import logger
 from qpay.service import refunds
 from qpay.settings import get_settings
 
@@ -42,9 +42,7 @@ def dispatch(event: dict[str, Any]) -> dict[str, Any]:
             payment_id, refund_id, str(cause or "refused by Checkout.com"), now=now, ports=_ports()
         )
     if task == "attention":
-        metric("RefundsNeedingAttention", 1)
-        logger.error("refund outcome unknown after reconciliation: needs attention")
-        return {"flagged": True}
+        return refunds.task_attention(payment_id, refund_id, now=now, ports=_ports())
     raise ValueError(f"unknown task {task!r}")
 
 

@@ -39,7 +39,7 @@ def to_lambda_record(raw: dict[str, Any], *, stream_arn: str, region: str) -> di
         created = int(time.time())
     out: dict[str, Any] = {"ApproximateCreationDateTime": created}
     for key in ("Keys", "NewImage", "OldImage"):
-        if key in src:
+        if key in src:  # not a secret: a stream record's field name
             out[key] = _attr(src[key])
     out["SequenceNumber"] = str(src.get("SequenceNumber", ""))
     out["SizeBytes"] = int(src.get("SizeBytes", 0))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from qpay.adapters.checkout import CheckoutClient, CheckoutNotFound
+from qpay.adapters.checkout import CheckoutClient, CheckoutListIncomplete, CheckoutNotFound, CheckoutRejected
 from qpay.adapters.store import PaymentStore
 from qpay.adapters.store.errors import CheckoutIdTaken
 from qpay.domain import ids
@@ -65,7 +65,17 @@ def reconcile_open(payment: Payment, *, now: int, ports: ExpiryPorts, source: st
         except CheckoutNotFound:
             doc = {}
     elif payment.lease_until is None or payment.lease_until < now:
-        doc = _find_unbound(payment, now=now, ports=ports, source=source)
+        try:
+            doc = _find_unbound(payment, now=now, ports=ports, source=source)
+        except (CheckoutRejected, CheckoutListIncomplete) as exc:
+            # the Beta list endpoint refused us, or lists more than we can read: Checkout may hold this
+            # create, so it is never ended on absence; a human looks (fidelity F-7, correctness F7)
+            return _flag(
+                payment,
+                now=now,
+                ports=ports,
+                reason=f"payments list (GET /payments?reference=) unusable for an unbound create: {exc}",
+            )
         if doc is None:
             return Outcome.SETTLED  # Checkout never saw it: ended as an abandoned intent
     if doc is not None:
@@ -78,18 +88,7 @@ def reconcile_open(payment: Payment, *, now: int, ports: ExpiryPorts, source: st
             return Outcome.SETTLED
     attempt = payment.expiry_attempts + 1
     if should_flag(payment.created_at, now, s.expiry_max_age_s):
-        first = ports.store.flag_attention(
-            payment.id, now=now, reason="still pending at Checkout.com past the maximum age"
-        )
-        if first:
-            logger.error(
-                "payment needs attention: pending past the maximum age",
-                extra={"payment_id": payment.id, "age_s": now - payment.created_at},
-            )
-            if callable(ports.on_flag):
-                ports.on_flag(payment)
-        ports.store.arm_timer(payment.id, at=now + s.expiry_rearm_cap_s, attempt=attempt, now=now)
-        return Outcome.FLAGGED
+        return _flag(payment, now=now, ports=ports, reason="still pending at Checkout.com past the maximum age")
     delay = rearm_delay(attempt, s.expiry_rearm_base_s, s.expiry_rearm_cap_s)
     ports.store.arm_timer(payment.id, at=now + delay, attempt=attempt, now=now)
     logger.info(
@@ -97,6 +96,21 @@ def reconcile_open(payment: Payment, *, now: int, ports: ExpiryPorts, source: st
         extra={"payment_id": payment.id, "attempt": attempt, "delay_s": delay},
     )
     return Outcome.REARMED
+
+
+def _flag(payment: Payment, *, now: int, ports: ExpiryPorts, reason: str) -> Outcome:
+    """Flag the payment for a human (metric on the first flag only) and keep watching it at the cap."""
+    s = ports.settings
+    if ports.store.flag_attention(payment.id, now=now, reason=reason):
+        logger.error(
+            "payment needs attention",
+            extra={"payment_id": payment.id, "age_s": now - payment.created_at, "why": reason},
+        )
+        if callable(ports.on_flag):
+            ports.on_flag(payment)
+    attempt = payment.expiry_attempts + 1
+    ports.store.arm_timer(payment.id, at=now + s.expiry_rearm_cap_s, attempt=attempt, now=now)
+    return Outcome.FLAGGED
 
 
 def _find_unbound(payment: Payment, *, now: int, ports: ExpiryPorts, source: str) -> dict[str, Any] | None:
@@ -131,6 +145,7 @@ def _find_unbound(payment: Payment, *, now: int, ports: ExpiryPorts, source: str
         amount=None,
         now=now,
         settings=ports.settings,
+        intent_attempt=payment.create_attempt,  # only the attempt examined here (F4)
     )
     logger.warning(
         "create intent Checkout.com never saw: ended", extra={"payment_id": payment.id, "result": done.result.value}

@@ -128,15 +128,28 @@ def create_payment(
     try:
         stored = ports.store.complete_create(payment_id, cko_id=cko_id, redirect_url=redirect_url, now=now)
     except CheckoutIdTaken as taken:
-        detail = {"cko_id": cko_id, "bound_cko_id": taken.existing.cko_id}
-        ports.store.record_anomaly(
-            payment_id, f"create:{cko_id}", kind="second_checkout_payment", detail=detail, now=now
-        )
-        metric("WebhookAnomalies")
-        logger.error("create answered with a second Checkout.com payment: the first stays bound", extra=detail)
-        stored = taken.existing
+        stored = _bound_elsewhere(taken.existing, cko_id=cko_id, now=now, ports=ports)
     logger.info("payment created", extra={"payment_id": payment_id, "cko_id": cko_id})
     return stored, True
+
+
+def _bound_elsewhere(existing: Payment, *, cko_id: str, now: int, ports: Ports) -> Payment:
+    """Checkout's answer could not be bound: another Checkout payment is bound already (an orphan that a
+    retry after a 5xx made, whose webhook came first), or the payment ended before it was bound. The
+    answer is the bound payment with its own QPay link (read from Checkout if we lack it), or a 409 for
+    an ended one: never a 201 without a link, never a link to an ended payment (fidelity F-3)."""
+    kind = "second_checkout_payment" if existing.cko_id else "create_completed_after_end"
+    detail = {"cko_id": cko_id, "bound_cko_id": existing.cko_id, "stage": existing.stage.value}
+    ports.store.record_anomaly(existing.id, f"create:{cko_id}", kind=kind, detail=detail, now=now)
+    metric("WebhookAnomalies")
+    logger.error("create answered with a Checkout.com payment that cannot be bound", extra={"kind": kind, **detail})
+    if not existing.cko_id or existing.stage in DEAD_STAGES:
+        raise Conflict(
+            f"this payment ended ({existing.stage.value}) before Checkout.com answered; create a new one with a new key"
+        )
+    if existing.redirect_url:
+        return existing
+    return _recover_redirect(existing, now=now, ports=ports)
 
 
 def _replay(existing: Payment, attempt: Payment, *, caller: Caller, now: int, ports: Ports) -> Payment:

@@ -30,7 +30,8 @@ from typing import Any
 from qpay.adapters.checkout import CheckoutClient, CheckoutError, CheckoutNotFound
 from qpay.adapters.store import ApplyResult, PaymentStore, change_day
 from qpay.domain.records import Payment, Refund
-from qpay.domain.refunds import OPEN_REFUND_STATES, match_refund
+from qpay.domain.refund_states import OPEN_REFUND_STATES
+from qpay.domain.refunds import match_refund
 from qpay.domain.states import CHECKOUT_STATUS_EVENTS, TRANSITIONS, Stage, next_stage
 from qpay.observability import logger
 from qpay.service.refund_notify import notify_workflow

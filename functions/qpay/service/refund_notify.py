@@ -7,7 +7,7 @@ from typing import Any
 
 from qpay.adapters.store import PaymentStore
 from qpay.domain.records import Refund
-from qpay.domain.refunds import FINAL_REFUND_STATES, RefundState
+from qpay.domain.refund_states import FINAL_REFUND_STATES, RefundState
 from qpay.observability import logger
 
 # The execution already moved on (timed out into reconciliation, or was told before): not an error.

@@ -17,7 +17,8 @@ from qpay.adapters.store.refunds import REFUND_NOT_OPEN
 from qpay.domain.errors import NotYet
 from qpay.domain.money import is_valid_amount
 from qpay.domain.records import Refund
-from qpay.domain.refunds import OPEN_REFUND_STATES, RefundState, match_refund, outcome_problem
+from qpay.domain.refund_states import OPEN_REFUND_STATES, RefundState
+from qpay.domain.refunds import match_refund, outcome_problem
 from qpay.domain.states import OPEN_STAGES
 from qpay.observability import logger, metric
 
@@ -87,12 +88,45 @@ def record_refund_outcome(
             )
         if result is ApplyResult.DUPLICATE and refund is not None and is_open:
             _repair(store, payment_id, action_id=action_id, amount=amount, approved=approved, refund=refund, now=now)
+        twin = _twin(refunds, refund, action_id=action_id, reference=reference)
+        if twin is not None and result is ApplyResult.APPLIED:
+            _duplicate(store, payment_id, twin, action_id=action_id, amount=amount, approved=approved, now=now)
         assert isinstance(result, ApplyResult)
         # a duplicate names our refund too (it is closed by now): the first delivery may have died
         # between its write and waking the workflow, and the caller wakes it on a duplicate as well
         named = is_open or closed_failed or result is ApplyResult.DUPLICATE
         return Outcome(result, refund if refund is not None and named else None)
     raise RuntimeError(f"refund outcome {action_id} kept racing with its refund's state")
+
+
+def _twin(refunds: list[Refund], matched: Refund | None, *, action_id: str, reference: str | None) -> Refund | None:
+    """Our refund whose id this outcome names while Checkout gave that refund another action: Checkout
+    made a second refund for one request of ours (a repeated POST it processed as new)."""
+    if matched is not None or not reference:
+        return None
+    return next((r for r in refunds if r.id == reference and r.action_id and r.action_id != action_id), None)
+
+
+def _duplicate(
+    store: PaymentStore, payment_id: str, refund: Refund, *, action_id: str, amount: int, approved: bool, now: int
+) -> None:
+    """Counted as it happened (Checkout's books are the truth), parked for a human and alarmed: the shopper
+    may have been refunded twice, and only a person can ask for the money back."""
+    detail = {
+        "refund_id": refund.id,
+        "refund_action_id": refund.action_id,
+        "action_id": action_id,
+        "amount": amount,
+        "approved": approved,
+    }
+    if store.record_anomaly(payment_id, f"action:{action_id}", kind="duplicate_refund", detail=detail, now=now):
+        metric("DuplicateRefunds")
+        logger.error(
+            "a second Checkout.com refund names one refund of ours", extra={"payment_id": payment_id, **detail}
+        )
+    store.flag_attention(
+        payment_id, now=now, reason=f"duplicate refund at Checkout.com for {refund.id} ({action_id})", open_only=False
+    )
 
 
 def _repair(

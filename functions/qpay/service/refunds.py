@@ -1,8 +1,12 @@
 """Refunds: reserve and start the workflow (API), the workflow's tasks, and the sweeper that owns the
 refunds nothing else does.
 
-A refund's id is its idempotency key at Checkout.com and the name of its Step Functions execution, so a
-retried request, a retried task or a retried start never refunds twice. A refund whose execution never
+A refund's id is its idempotency key at Checkout.com and the name of its Step Functions execution. A refund
+is POSTed to Checkout.com once: the POST is recorded (``posted_at``) before it leaves, and a refund that
+may have reached Checkout is never POSTed again, because Checkout keeps an idempotency key for 24 hours
+only and caches no result for a request it failed to process (a repeat would be a second refund:
+correctness review F1, fidelity F-1/F-2). Its outcome comes from the webhook or from Checkout's actions;
+only a POST that provably never reached Checkout (connection refused, 429) is sent again. A refund whose execution never
 started, or ended without settling it, is found by the sparse open-refunds index: the sweeper settles it
 from Checkout's actions, or starts a new execution (``<refund id>-<n>``: a standard workflow's name stays
 taken for 90 days).
@@ -15,19 +19,30 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from qpay.adapters.checkout import CheckoutClient, CheckoutNotFound, CheckoutRejected
+from qpay.adapters.checkout import (
+    CheckoutClient,
+    CheckoutNotFound,
+    CheckoutOutcomeUnknown,
+    CheckoutRejected,
+    CheckoutUnavailable,
+)
 from qpay.adapters.store import PaymentStore, RefundExists, RefundReserveRejected
 from qpay.domain import ids
 from qpay.domain.errors import AmountExceedsBalance, Conflict, NotFound, NotRefundable, UpstreamUnavailable
 from qpay.domain.records import Refund
-from qpay.domain.refunds import FINAL_REFUND_STATES, RefundState, refund_amount
+from qpay.domain.refund_states import FINAL_REFUND_STATES, RefundState
+from qpay.domain.refunds import refund_amount
 from qpay.domain.states import Stage
-from qpay.observability import logger
+from qpay.observability import logger, metric
 from qpay.service.refund_outcomes import record_refund_outcome
 from qpay.service.transitions import retention
 from qpay.settings import Settings
 
 LIVE_EXECUTION = ("RUNNING", "SUCCEEDED")
+#: A POST whose answer was lost is asked again only after this long (its refund must be listed by then) ...
+REASK_AFTER_S = 10 * 60
+#: ... and never once Checkout may have forgotten its idempotency key (24 h, with a margin).
+REASK_BEFORE_S = 20 * 3600
 
 
 class RefundRejected(Exception):
@@ -187,13 +202,23 @@ def _load(ports: RefundPorts, payment_id: str, refund_id: str) -> Refund:
 
 
 def _ask_checkout(ports: RefundPorts, refund: Refund, cko_id: str, *, now: int) -> str | None:
-    """POST the refund (again) with its idempotency key: Checkout answers a repeat with the first answer,
-    so this both requests it and proves it was accepted. The action id, or :class:`RefundRejected`."""
+    """POST the refund, once. The action id Checkout accepted it with, or :class:`RefundRejected` (refused:
+    nothing was refunded), :class:`OutcomeUnknown` (Checkout may hold it: it is never asked again) or
+    :class:`CheckoutUnavailable` (it never reached Checkout: asking again is safe)."""
     assert ports.checkout is not None
+    if refund.posted_at is not None or not ports.store.claim_refund_post(refund.payment_id, refund.id, now=now):
+        raise OutcomeUnknown("an earlier request for this refund may have reached Checkout.com: never asked again")
     try:
         answer = ports.checkout.refund(cko_id, amount=refund.amount, reference=refund.id, idempotency_key=refund.id)
     except CheckoutRejected as exc:
         raise RefundRejected(str(exc)) from None
+    except CheckoutOutcomeUnknown as exc:
+        metric("RefundRequestsUncertain", 1)
+        logger.warning("refund request may have reached Checkout.com", extra={"refund_id": refund.id, "why": str(exc)})
+        raise OutcomeUnknown(f"{exc}: the outcome is read from Checkout.com, the request is never repeated") from None
+    except CheckoutUnavailable:
+        ports.store.release_refund_post(refund.payment_id, refund.id, posted_at=now, now=now)
+        raise
     action_id = answer.get("action_id")
     action = str(action_id) if isinstance(action_id, str) and action_id else None
     ports.store.mark_refund_pending(refund.payment_id, refund.id, action_id=action, now=now)
@@ -224,9 +249,10 @@ def task_await(payment_id: str, refund_id: str, token: str, *, now: int, ports: 
 def task_reconcile(payment_id: str, refund_id: str, *, now: int, ports: RefundPorts) -> dict[str, Any]:
     """No webhook came: read Checkout.com's actions and apply the outcome through the same write.
 
-    A refund missing from the actions is not a failed refund (Checkout may list it only once settled):
-    the request is repeated with the same idempotency key, which Checkout answers with the first answer
-    if it had accepted it. Only a 4xx closes it as Failed (the workflow's Catch on RefundRejected)."""
+    A refund missing from the actions is not a failed refund (Checkout may list it only once settled, and
+    a refund can stay pending for days): it is never POSTed again once a POST may have reached Checkout.
+    Only a refund no POST ever reached is asked for here (its workflow could not reach Checkout at all).
+    Only a 4xx to that POST closes it as Failed (the workflow's Catch on RefundRejected)."""
     refund = _load(ports, payment_id, refund_id)
     if refund.state in FINAL_REFUND_STATES:
         return {"state": refund.state.value}
@@ -248,8 +274,9 @@ def task_reconcile(payment_id: str, refund_id: str, *, now: int, ports: RefundPo
         None,
     )
     if action is None:
-        _ask_checkout(ports, refund, payment.cko_id, now=now)
-        raise OutcomeUnknown("Checkout.com has accepted the refund and shows no outcome yet")
+        if refund.state is RefundState.REQUESTED and _may_ask_again(ports, refund, now=now):
+            _ask_checkout(ports, refund, payment.cko_id, now=now)
+        raise OutcomeUnknown("Checkout.com shows no outcome for the refund yet")
     approved = action.get("approved")
     if approved is None:
         raise OutcomeUnknown("the refund action has no outcome yet")
@@ -272,12 +299,43 @@ def task_reconcile(payment_id: str, refund_id: str, *, now: int, ports: RefundPo
     return {"state": _load(ports, payment_id, refund_id).state.value}
 
 
+def _may_ask_again(ports: RefundPorts, refund: Refund, *, now: int) -> bool:
+    """A refund Checkout does not list may be asked for (again) only when no POST ever reached Checkout,
+    or, where the operator has confirmed that Checkout lists pending refunds, when its one POST's answer
+    was lost long enough ago to be listed and recently enough for its key to be remembered."""
+    if refund.posted_at is None:
+        return True
+    age = now - refund.posted_at
+    if not ports.settings.checkout_lists_pending_refunds or not REASK_AFTER_S <= age < REASK_BEFORE_S:
+        return False
+    released = ports.store.release_refund_post(refund.payment_id, refund.id, posted_at=refund.posted_at, now=now)
+    if released:
+        logger.warning("refund not listed at Checkout.com after a lost answer: asked again", extra={"age_s": age})
+        refund.posted_at = None
+    return released
+
+
 def task_fail(payment_id: str, refund_id: str, cause: str, *, now: int, ports: RefundPorts) -> dict[str, Any]:
     refund = _load(ports, payment_id, refund_id)
     ports.store.close_refund(
         payment_id, refund_id, amount=refund.amount, failure=cause or "refused by Checkout.com", now=now
     )
     return {"state": _load(ports, payment_id, refund_id).state.value}
+
+
+def task_attention(payment_id: str, refund_id: str, *, now: int, ports: RefundPorts) -> dict[str, Any]:
+    """Reconciliation ran out of attempts with the outcome still unknown: flag the payment for a human once
+    (metric and log on the first flag only; the sweeper restarts the workflow, which keeps looking)."""
+    refund = _load(ports, payment_id, refund_id)
+    if refund.state in FINAL_REFUND_STATES:
+        return {"flagged": False, "state": refund.state.value}
+    maybe = "its request may or may not have reached Checkout.com" if refund.action_id is None else "still pending"
+    reason = f"refund {refund_id} outcome unknown after reconciliation ({maybe})"
+    first = ports.store.flag_attention(payment_id, now=now, reason=reason, open_only=False)
+    if first:
+        metric("RefundsNeedingAttention", 1)
+        logger.error("refund outcome unknown after reconciliation: needs attention", extra={"refund_id": refund_id})
+    return {"flagged": first, "state": refund.state.value}
 
 
 # ------------------------------------------------------------------ the sweeper

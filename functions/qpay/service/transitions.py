@@ -34,10 +34,18 @@ def apply_event(
     amount: int | None,
     now: int,
     settings: Settings,
+    intent_attempt: str | None = None,
 ) -> Transitioned:
     rule = TRANSITIONS[event_type]
     done = store.apply_transition(
-        payment_id, event_id=event_id, event_type=event_type, rule=rule, cko_id=cko_id, amount=amount, now=now
+        payment_id,
+        event_id=event_id,
+        event_type=event_type,
+        rule=rule,
+        cko_id=cko_id,
+        amount=amount,
+        now=now,
+        intent_attempt=intent_attempt,
     )
     logger.info(
         "payment event",

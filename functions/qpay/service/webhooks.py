@@ -18,7 +18,8 @@ from qpay.adapters.secrets import Keys
 from qpay.adapters.store import ApplyResult, PaymentStore
 from qpay.domain.errors import Unauthorized, ValidationFailed
 from qpay.domain.events import MalformedEvent, WebhookEvent, parse_event
-from qpay.domain.refunds import RefundState, match_refund
+from qpay.domain.refund_states import RefundState
+from qpay.domain.refunds import match_refund
 from qpay.domain.signature import verify
 from qpay.domain.states import PAYMENT_EVENT_TYPES, QPAY_EVENT_TYPES
 from qpay.observability import logger

@@ -44,7 +44,7 @@ from qpay.adapters.store.keys import (
 from qpay.adapters.store.payments import PaymentsMixin
 from qpay.adapters.store.refunds import RefundsMixin
 from qpay.adapters.store.timers import TimersMixin
-from qpay.domain.refunds import OPEN_REFUND_STATES
+from qpay.domain.refund_states import OPEN_REFUND_STATES
 
 
 class PaymentStore(PaymentsMixin, RefundsMixin, TimersMixin, IndexesMixin):

@@ -17,7 +17,7 @@ from qpay.adapters.store.keys import (
     refund_sk,
 )
 from qpay.domain.records import Payment, Refund
-from qpay.domain.refunds import OPEN_REFUND_STATES, RefundState
+from qpay.domain.refund_states import OPEN_REFUND_STATES, RefundState
 from qpay.domain.states import FINAL_STAGES, Stage
 
 
@@ -75,6 +75,7 @@ def refund_item(r: Refund) -> dict[str, Any]:
         "created_at": r.created_at,
         "updated_at": r.updated_at,
         "executions": r.executions,
+        "posted_at": r.posted_at,
     }
     if r.state in OPEN_REFUND_STATES:  # the sparse open-refunds index: a sweeper owns what nothing else does
         item.update(open_refund_pk=open_refund_pk(r.id), open_refund_sk=r.created_at)

@@ -157,15 +157,20 @@ class PaymentsMixin(StoreBase):
 
     def complete_create(self, payment_id: str, *, cko_id: str, redirect_url: str, now: int) -> Payment:
         """Record Checkout's id and the QPay link. :class:`CheckoutIdTaken` if another Checkout payment is
-        already bound to this one (an orphan Checkout created on a retry after a 5xx)."""
+        already bound to this one (an orphan Checkout created on a retry after a 5xx), or if the payment
+        ended before it was bound (``existing.cko_id`` is then None)."""
         try:
             response = self._db.update_item(
                 TableName=self._table,
                 Key=to_ddb({"pk": payment_pk(payment_id), "sk": PAYMENT_SK}),
                 UpdateExpression="SET cko_id = :c, redirect_url = :r, updated_at = :now, changed_day = :day "
                 "ADD version :one REMOVE lease_until",
-                ConditionExpression="attribute_exists(pk) AND (attribute_not_exists(cko_id) OR cko_id = :c)",
+                # a new Checkout id binds only to a payment still Pending (one ended meanwhile stays ended)
+                ConditionExpression="attribute_exists(pk) AND "
+                "((attribute_not_exists(cko_id) AND #stage = :pending) OR cko_id = :c)",
+                ExpressionAttributeNames={"#stage": "stage"},
                 ExpressionAttributeValues={
+                    ":pending": val(Stage.PENDING.value),
                     ":c": val(cko_id),
                     ":r": val(redirect_url),
                     ":now": val(now),
@@ -279,6 +284,7 @@ class PaymentsMixin(StoreBase):
         cko_id: str | None,
         amount: int | None,
         now: int,
+        intent_attempt: str | None = None,
     ) -> Transitioned:
         """Move the stage by ``rule`` and record the event on the payment itself: one conditional
         ``UpdateItem`` on one item (one round trip, one write unit for a typical payment). A duplicate
@@ -311,6 +317,14 @@ class PaymentsMixin(StoreBase):
             + ", ".join(f":s{i}" for i in range(len(sources)))
             + ")"
         )
+        if intent_attempt is not None:
+            # ending a create intent Checkout never saw: only the attempt that was examined, still unbound
+            # and still past its lease (a same-key retry that took it over is left alone: correctness F4)
+            condition += (
+                " AND create_attempt = :attempt AND attribute_not_exists(cko_id)"
+                " AND (attribute_not_exists(lease_until) OR lease_until < :now)"
+            )
+            values[":attempt"] = val(intent_attempt)
         if cko_id:
             sets.append("cko_id = if_not_exists(cko_id, :cko)")
             values[":cko"] = val(cko_id)
@@ -359,6 +373,14 @@ class PaymentsMixin(StoreBase):
         )
 
     # ---------------------------------------------------------------- anomalies
+    def get_anomaly(self, payment_id: str, key: str) -> dict[str, Any] | None:
+        response = self._db.get_item(
+            TableName=self._table,
+            Key=to_ddb({"pk": payment_pk(payment_id), "sk": anomaly_sk(key)}),
+            ConsistentRead=True,
+        )
+        return from_ddb(response.get("Item"))
+
     def record_anomaly(self, payment_id: str, key: str, *, kind: str, detail: dict[str, Any], now: int) -> bool:
         """Park something that does not add up for a human and reconciliation (once per ``key``): an
         event about another Checkout payment, money that does not match the payment. Never applied."""

@@ -18,7 +18,7 @@ from qpay.adapters.store.errors import ApplyResult, RefundExists, RefundReserveR
 from qpay.adapters.store.items import event_put, payment_from, refund_from, refund_item
 from qpay.adapters.store.keys import PAYMENT_SK, action_sk, changed_key, payment_pk, refund_sk
 from qpay.domain.records import Refund
-from qpay.domain.refunds import RefundState
+from qpay.domain.refund_states import RefundState
 from qpay.domain.states import Stage
 
 REFUND_NOT_OPEN = "refund-not-open"
@@ -172,10 +172,13 @@ class RefundsMixin(StoreBase):
                     "TableName": self._table,
                     "Key": to_ddb({"pk": pk, "sk": action_sk(action_id)}),
                     "UpdateExpression": "SET reserved = :t, refund_id = :rid, repaired_at = :now",
-                    "ConditionExpression": "reserved = :f",
+                    # the ledger must have counted the same outcome (F8): an action counted declined and
+                    # later seen approved would give back money that was never taken
+                    "ConditionExpression": "reserved = :f AND approved = :approved",
                     "ExpressionAttributeValues": {
                         ":t": val(True),
                         ":f": val(False),
+                        ":approved": val(approved),
                         ":rid": val(refund.id),
                         ":now": val(now),
                     },
@@ -304,6 +307,51 @@ class RefundsMixin(StoreBase):
             if error_code(exc) == "TransactionCanceledException":
                 return False
             raise
+        return True
+
+    def claim_refund_post(self, payment_id: str, refund_id: str, *, now: int) -> bool:
+        """Write, before the POST leaves, that it is about to: only one POST of a refund is ever sent
+        unless it provably never reached Checkout.com (:meth:`release_refund_post`). False: another
+        POST may have reached Checkout, or the refund is no longer Requested."""
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key=to_ddb({"pk": payment_pk(payment_id), "sk": refund_sk(refund_id)}),
+                UpdateExpression="SET posted_at = :now, updated_at = :now",
+                ConditionExpression="#state = :requested AND (attribute_not_exists(posted_at) OR posted_at = :null)",
+                ExpressionAttributeNames={"#state": "state"},
+                ExpressionAttributeValues={
+                    ":now": val(now),
+                    ":requested": val(RefundState.REQUESTED.value),
+                    ":null": {"NULL": True},
+                },
+            )
+        except ClientError as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise
+            return False
+        return True
+
+    def release_refund_post(self, payment_id: str, refund_id: str, *, posted_at: int, now: int) -> bool:
+        """The POST claimed at ``posted_at`` provably never reached Checkout.com (the connection never
+        opened, 429): the refund may be asked for again."""
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key=to_ddb({"pk": payment_pk(payment_id), "sk": refund_sk(refund_id)}),
+                UpdateExpression="REMOVE posted_at SET updated_at = :now",
+                ConditionExpression="#state = :requested AND posted_at = :posted",
+                ExpressionAttributeNames={"#state": "state"},
+                ExpressionAttributeValues={
+                    ":now": val(now),
+                    ":posted": val(posted_at),
+                    ":requested": val(RefundState.REQUESTED.value),
+                },
+            )
+        except ClientError as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise
+            return False
         return True
 
     def mark_refund_pending(self, payment_id: str, refund_id: str, *, action_id: str | None, now: int) -> bool:
