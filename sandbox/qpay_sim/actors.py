@@ -101,33 +101,36 @@ class Actors:
                 return
             self._retry_create(order, key, attempt)
 
-    def create_killed(self, order: Order, key: str, attempt: int) -> None:
+    def create_killed(self, order: Order, key: str, attempt: int, *, late: bool = False) -> None:
         """The storefront saw no answer (the invocation died): it retries with the same key."""
         if attempt < 4:
-            self._retry_create(order, key, attempt)
+            self._retry_create(order, key, attempt, late=late)
 
-    def _retry_create(self, order: Order, key: str, attempt: int) -> None:
-        if self.rng.random() < 0.5:
+    def _retry_create(self, order: Order, key: str, attempt: int, *, late: bool = False) -> None:
+        if not late and self.rng.random() < 0.5:
             delay = self.rng.choice([1, 5, 30, 120])
         else:
             # a retry long after (a queue, a shopper coming back): past the lease, the deadline and the
             # sweep's grace, and landing inside a sweep run half of the time
             later = self.w.clock.now() + self.rng.randint(1500, 3600)
-            if self.rng.random() < 0.5:
+            if late or self.rng.random() < 0.5:
                 later = later - later % SWEEP_EVERY_S + SWEEP_EVERY_S + self.rng.randint(0, 20)
             delay = later - self.w.clock.now()
         self.start_create(order, key, attempt + 1, delay=delay)
 
-    def start_create(self, order: Order, key: str, attempt: int, *, delay: int) -> None:
+    def start_create(self, order: Order, key: str, attempt: int, *, delay: int, die_in_post: bool = False) -> None:
+        """``die_in_post``: this invocation dies inside its Checkout POST (before it reaches Checkout) and
+        the storefront retries with the same key long after, as a sweep runs (correctness F4's setting)."""
+
         def run() -> None:
             self.create(order, key, attempt)
 
         def killed() -> None:
-            self.create_killed(order, key, attempt)
+            self.create_killed(order, key, attempt, late=die_in_post)
 
         self.w.sched.after(
             delay, f"create {order.reference} key={key} try={attempt}", run, subjects=(order.reference,),
-            killable=True, on_killed=killed,
+            killable=True, on_killed=killed, kill_at="checkout POST /payments" if die_in_post else None,
         )  # fmt: skip
 
     # ------------------------------------------------------------------ shoppers

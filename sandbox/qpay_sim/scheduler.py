@@ -37,6 +37,7 @@ class _Job:
     subjects: tuple[str, ...] = field(compare=False, default=())
     killable: bool = field(compare=False, default=False)
     on_killed: Callable[[], Any] | None = field(compare=False, default=None)
+    kill_at: str | None = field(compare=False, default=None)
 
 
 @dataclass
@@ -46,7 +47,7 @@ class Process:
     parked_at: int = 0
     subjects: tuple[str, ...] = ()
     killable: bool = False
-    kill_next: bool = False
+    kill_at: str | None = None  # dies at the first yield point whose label starts with this
 
 
 class VirtualClock:
@@ -103,11 +104,12 @@ class Scheduler:
         subjects: tuple[str, ...] = (),
         killable: bool = False,
         on_killed: Callable[[], Any] | None = None,
+        kill_at: str | None = None,
     ) -> None:
         """Start ``fn`` as a process at virtual time ``when`` (never in the past). ``killable``: the
         invocation may die at a yield point (then ``on_killed`` runs, e.g. the caller retries)."""
         when = max(when, self.clock.now())
-        heapq.heappush(self._queue, _Job(when, next(self._seq), label, fn, subjects, killable, on_killed))
+        heapq.heappush(self._queue, _Job(when, next(self._seq), label, fn, subjects, killable, on_killed, kill_at))
 
     def after(self, delay: int, label: str, fn: Callable[[], Any], **kw: Any) -> None:
         self.at(self.clock.now() + max(0, int(delay)), label, fn, **kw)
@@ -131,6 +133,9 @@ class Scheduler:
         proc = self._current
         if proc is None or greenlet.getcurrent() is not proc.glet:
             return
+        if proc.kill_at is not None and what.startswith(proc.kill_at):
+            proc.kill_at, proc.killable = None, False
+            raise LambdaKilled(f"{proc.label} died at {what}")
         if proc.killable and self.kill_probability and self.rng.random() < self.kill_probability:
             proc.killable = False
             raise LambdaKilled(f"{proc.label} died at {what}")
@@ -180,7 +185,10 @@ class Scheduler:
         return pick
 
     def _start(self, job: _Job) -> None:
-        proc = Process(job.label, greenlet.greenlet(self._body(job)), subjects=job.subjects, killable=job.killable)
+        proc = Process(
+            job.label, greenlet.greenlet(self._body(job)), subjects=job.subjects, killable=job.killable,
+            kill_at=job.kill_at,
+        )  # fmt: skip
         self.on_step(job.label, job.subjects, "start")
         self._resume(proc)
 

@@ -33,7 +33,7 @@ def _order(actors: Actors, rng: random.Random, order: Order, at: int) -> None:
     w = actors.w
     key = f"{order.reference}-k1"
     order.keys.append(key)
-    actors.start_create(order, key, 1, delay=at - w.clock.now())
+    actors.start_create(order, key, 1, delay=at - w.clock.now(), die_in_post=rng.random() < 0.08)
     if rng.random() < 0.05:  # a buggy storefront: a second key for the same live order
         dup = Order(order.reference, order.amount, order.behaviour, order.payment_ids, order.keys)
         actors.start_create(dup, f"{order.reference}-dup", 1, delay=at - w.clock.now() + rng.randint(0, 30))
