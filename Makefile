@@ -7,7 +7,7 @@ PY := .venv/bin/python
 UV := $(shell command -v uv 2>/dev/null || echo .bootstrap/bin/uv)
 export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
 
-.PHONY: run trigger test lint fmt bench load deps sysdeps replay openapi clients validate deploy artefact smoke clean mutation help
+.PHONY: run trigger test lint fmt bench load deps sysdeps replay openapi clients validate deploy artefact smoke clean mutation help simulate
 
 run: deps ## the whole local stack: API :3000, Checkout.com simulator :3001 (ARGS="--help" for options)
 	@bash .ci/sysdeps.sh run $(if $(findstring --ddb-local,$(ARGS)),--ddb-local)
@@ -106,3 +106,8 @@ clean:
 
 mutation: deps ## mutation score of domain + service (mutmut, fast tests); fails under 90 % per module
 	$(PY) infra/tools/mutation.py $(ARGS)
+
+# A deterministic simulation of weeks of Checkout.com traffic against the real product (docs/simulation.md).
+# SEED=123 replays one seed exactly; SEEDS=1000 runs seeds 0..999; DAYS=30 virtual days; no argument: the CI set.
+simulate: deps ## seeded weeks of traffic, checked after every step: make simulate [SEED=n | SEEDS=n] [DAYS=30]
+	PYTHONPATH=functions:sandbox $(PY) -m qpay_sim $(if $(SEED),--seed $(SEED)) $(if $(SEEDS),--seeds $(SEEDS)) $(if $(DAYS),--days $(DAYS)) $(ARGS)

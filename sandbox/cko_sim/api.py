@@ -136,6 +136,8 @@ def register(app: Flask, sim: SimulatorCore) -> None:  # noqa: PLR0915 - one fla
             parsed, codes = validate_payment(body, require_processing_channel=sim.config.require_processing_channel)
             if parsed is None:
                 return invalid(codes)
+            if sim.config.refuse_payments_with:
+                return invalid(list(sim.config.refuse_payments_with))
             payment = sim.create_payment(parsed, base_url())
             return _json(views.created_view(payment, payment.base_url), 202)
 

@@ -40,6 +40,21 @@ class SimConfig:
     idempotency_conflict_status: int = 409
     #: Delay (simulated seconds, scaled) between a refund's 202 and its outcome.
     refund_settle_seconds: float = 2.0
+    #: When set, each refund's delay is drawn uniformly from [refund_settle_seconds, this] with the
+    #: seeded RNG: refunds that stay pending for hours or days, as Checkout's do (past its 24 h
+    #: idempotency window). Meanwhile ``GET /payments/{id}/actions`` does not list the refund: the
+    #: simulator lists a refund action only once settled (the worst case; not published either way).
+    refund_settle_max_seconds: float | None = None
+    #: A failed QPay payment sends ``payment_canceled`` (Checkout's QPay page: "the customer has canceled
+    #: the payment or the payment has failed", fidelity F-8) instead of ``payment_capture_declined``; its
+    #: status is then ``Canceled``.
+    failed_payment_sends_canceled: bool = False
+    #: Refuse every ``POST /payments`` with 422 and these codes, as an account or channel without QPay
+    #: is refused (``payee_not_onboarded``, ``apm_service_unavailable``; fidelity F-6, S11). Empty: off.
+    refuse_payments_with: tuple[str, ...] = ()
+    #: ``False``: no ticker thread; due work (refund settlements, expiries) runs only when the clock
+    #: moves or the state is read. A deterministic simulation drives the clock itself.
+    background_ticker: bool = True
     #: Webhook chaos by probability (0..1).
     webhook_duplicate_probability: float = 0.0
     webhook_drop_probability: float = 0.0

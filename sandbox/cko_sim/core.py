@@ -106,7 +106,7 @@ class SimulatorCore:
         return self._stop_event
 
     def _ensure_ticker(self) -> None:
-        if self._closed:
+        if self._closed or not self.config.background_ticker:
             return
         with self._lock:
             if self._ticker is not None and self._ticker.is_alive():
@@ -325,6 +325,12 @@ class SimulatorCore:
                 payment.total_captured = payment.amount
                 self._emit(payment, "payment_captured", now=now, action_id=action_id, code=APPROVED_CODE)
                 url = self._return_url(payment, success=True)
+            elif self.config.failed_payment_sends_canceled:
+                payment.status = PaymentStatus.CANCELED
+                payment.decline_reason = decision.message
+                payment.decline_code = decision.reason
+                self._emit(payment, "payment_canceled", now=now)
+                url = self._return_url(payment, success=False)
             else:
                 payment.status = PaymentStatus.DECLINED
                 payment.decline_reason = decision.message
@@ -405,7 +411,10 @@ class SimulatorCore:
             if amount <= 0 or amount > available:
                 raise SimulatorError(422, ["amount_exceeds_balance"])
             now = self.clock.now()
-            delay = self.config.refund_settle_seconds * self.config.time_scale
+            delay = self.config.refund_settle_seconds
+            if self.config.refund_settle_max_seconds is not None:
+                delay = self._rng.uniform(delay, max(delay, self.config.refund_settle_max_seconds))
+            delay *= self.config.time_scale
             refund = PendingRefund(
                 action_id=ids.new_id("act"),
                 amount=amount,

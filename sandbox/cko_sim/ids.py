@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import re
 import secrets
 
@@ -12,16 +13,25 @@ _PUN_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 
 PREFIXES = ("pay", "act", "evt", "sid", "cus", "pc")
 
+_source: random.Random = secrets.SystemRandom()
+
+
+def use_random(rng: random.Random | None) -> None:
+    """Draw ids from ``rng`` (a seeded ``random.Random``: a deterministic simulation replays the same
+    ids) or, with ``None``, from the operating system's CSPRNG again (the default)."""
+    global _source  # noqa: PLW0603 - one id source per process, as ids are module-level
+    _source = rng if rng is not None else secrets.SystemRandom()
+
 
 def new_id(prefix: str) -> str:
     """Return ``<prefix>_`` followed by 26 random lowercase base32 characters."""
-    body = "".join(secrets.choice(BASE32_ALPHABET) for _ in range(ID_BODY_LENGTH))
+    body = "".join(_source.choice(BASE32_ALPHABET) for _ in range(ID_BODY_LENGTH))
     return f"{prefix}_{body}"
 
 
 def new_pun() -> str:
     """Return a QPay payment unique number (the ``pun`` query parameter of the QPay page)."""
-    return "".join(secrets.choice(_PUN_ALPHABET) for _ in range(PUN_LENGTH))
+    return "".join(_source.choice(_PUN_ALPHABET) for _ in range(PUN_LENGTH))
 
 
 def id_pattern(prefix: str) -> re.Pattern[str]:
