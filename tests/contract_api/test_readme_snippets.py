@@ -31,7 +31,7 @@ from qpay_local.stack import LocalStack
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "docs" / "integrate.md").read_text()  # the README's integrate page
-SECTION = README.split("# Integrate from your storefront", 1)[1].split("\n# ", 1)[0]
+SECTION = README.split("\n# The HTTP contract", 1)[0]  # the page's integrate part, code comments and all
 BLOCKS = re.findall(r"```(\w*)\n(.*?)```", SECTION, flags=re.S)
 NODE_OK = shutil.which("node") is not None and (ROOT / "node_modules" / "qpay-client" / "dist").is_dir()
 PHP_OK = shutil.which("php") is not None
