@@ -320,3 +320,29 @@ def test_f2_a_refund_post_that_never_connected_is_retried_and_then_unavailable(a
         client.refund("pay_x", amount=100, reference="r", idempotency_key="k")
     assert not isinstance(raised.value, CheckoutOutcomeUnknown)
     assert client.calls == 3  # retried: Checkout cannot have processed it
+
+
+# ------------------------------------------------------------------ found by the simulation (seed 1)
+def test_an_intent_the_sweep_ended_is_never_taken_back_by_a_same_key_retry(aws, sim, monkeypatch) -> None:
+    """``make simulate SEED=1``: a create dies inside its POST, the sweep ends the intent (Checkout never
+    saw it), then the same-key retry took the Expired item over: ``state.never_backwards`` (Expired ->
+    Pending). The retry is now a 409 and the payment stays Expired; a new key creates the order afresh."""
+    from qpay import clock
+    from qpay.adapters import checkout as checkout_mod
+
+    body = create_body(reference="ORD-SEED1")
+    real_now = int(time.time())
+    monkeypatch.setattr(clock, "now", lambda: real_now - 1600)
+    monkeypatch.setattr(checkout_mod.CheckoutClient, "create_payment", _raise_killed)
+    with pytest.raises(SystemExit):
+        invoke_create(body, idem="K-SEED1")
+    monkeypatch.undo()
+    store = deps.store()
+    [stuck] = [p for p in _payments(store) if p.reference == "ORD-SEED1"]
+    ports_ = expiry_svc.ExpiryPorts(store=store, checkout=deps.checkout(), settings=deps.get_settings())
+    assert expiry_svc.reconcile_open(stuck, now=real_now, ports=ports_, source="sweep") is expiry_svc.Outcome.SETTLED
+    assert store.get_payment(stuck.id).stage is Stage.EXPIRED
+    retry = invoke_create(body, idem="K-SEED1")
+    assert retry["statusCode"] == 409
+    assert store.get_payment(stuck.id).stage is Stage.EXPIRED
+    assert invoke_create(body, idem="K-SEED1-new")["statusCode"] == 201

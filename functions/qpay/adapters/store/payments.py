@@ -78,10 +78,17 @@ class PaymentsMixin(StoreBase):
                     "TableName": self._table,
                     "Item": to_ddb(payment_item(payment)),
                     # a new id, or a retry with the same idempotency key whose first attempt died
-                    # before Checkout.com answered (lease over, no Checkout id): take it over.
+                    # before Checkout.com answered (lease over, no Checkout id, still Pending): take it
+                    # over. An intent the sweep ended stays ended (never Expired -> Pending: the
+                    # simulation's seed 1); the retry is answered 409 and a new key starts afresh.
                     "ConditionExpression": "attribute_not_exists(pk) OR (request_hash = :h "
-                    "AND lease_until < :now AND attribute_not_exists(cko_id))",
-                    "ExpressionAttributeValues": {":h": val(payment.request_hash), ":now": val(now)},
+                    "AND lease_until < :now AND attribute_not_exists(cko_id) AND #stage = :pending)",
+                    "ExpressionAttributeNames": {"#stage": "stage"},
+                    "ExpressionAttributeValues": {
+                        ":h": val(payment.request_hash),
+                        ":now": val(now),
+                        ":pending": val(Stage.PENDING.value),
+                    },
                     "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                 }
             },
