@@ -47,6 +47,7 @@ CHANGED = {
     "FunctionTracing": "Active",
     "CustomerDataRetentionDays": "60",
     "ReconcileWindowDays": "2",
+    "CheckoutListsPendingRefunds": "true",
 }
 
 #: Run in the gate's venv: transform each (template, parameters) and print {function: version id}.
