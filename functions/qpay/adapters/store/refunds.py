@@ -318,12 +318,12 @@ class RefundsMixin(StoreBase):
                 TableName=self._table,
                 Key=to_ddb({"pk": payment_pk(payment_id), "sk": refund_sk(refund_id)}),
                 UpdateExpression="SET posted_at = :now, updated_at = :now",
-                ConditionExpression="#state = :requested AND (attribute_not_exists(posted_at) OR posted_at = :null)",
+                # posted_at is never stored empty: items drop None, and a release REMOVEs it
+                ConditionExpression="#state = :requested AND attribute_not_exists(posted_at)",
                 ExpressionAttributeNames={"#state": "state"},
                 ExpressionAttributeValues={
                     ":now": val(now),
                     ":requested": val(RefundState.REQUESTED.value),
-                    ":null": {"NULL": True},
                 },
             )
         except ClientError as exc:
