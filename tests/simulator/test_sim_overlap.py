@@ -119,3 +119,12 @@ def test_admin_routes_switch_overlap_on(overlapping_sim: Simulator, sink: Sink) 
     assert sim.webhooks.wait_idle(SAFETY_NET_SECONDS)
     assert sink.overlapped == 2
     assert httpx.post(f"{base}/burst-next", json={"n": 2}).json()["ok"] is True
+
+
+def test_the_cli_takes_the_overlap_switches() -> None:
+    from cko_sim.__main__ import parse_args
+
+    args = parse_args(["--webhook-workers", "3", "--webhook-overlap", "0.25"])
+    assert (args.webhook_workers, args.webhook_overlap) == (3, 0.25)
+    defaults = parse_args([])
+    assert (defaults.webhook_workers, defaults.webhook_overlap) == (1, 0.0)
