@@ -132,7 +132,9 @@ def prove(
     lines: list[str] = []
     key = sns.get_topic_attributes(TopicArn=topic_arn)["Attributes"].get("KmsMasterKeyId")
     if key:
-        policy = json.loads(session.client("kms").get_key_policy(KeyId=key, PolicyName="default")["Policy"])
+        kms = session.client("kms")
+        key = kms.describe_key(KeyId=key)["KeyMetadata"]["Arn"]  # an alias (alias/aws/sns: review F2) too
+        policy = json.loads(kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"])
         problems, notes = key_policy_findings(policy)
         lines += [f"note: {n}" for n in notes]
         if problems:

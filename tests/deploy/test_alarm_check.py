@@ -182,3 +182,17 @@ def test_the_stack_names_its_topic_and_alarm() -> None:
     template_resources = template()["Resources"]
     assert template_resources["AlarmTopic"]["Type"] == "AWS::SNS::Topic"
     assert template_resources[alarm_check.DEFAULT_ALARM]["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+
+
+def test_a_topic_on_a_key_alias_is_checked_by_the_key_behind_it(session: Any) -> None:
+    """F2's shape: a topic encrypted through an alias whose key policy does not admit CloudWatch."""
+    kms = session.client("kms")
+    policy = copy.deepcopy(template_key_policy())
+    policy["Statement"] = [s for s in policy["Statement"] if "cloudwatch.amazonaws.com" not in json.dumps(s)]
+    key = kms.create_key(Policy=json.dumps(policy))["KeyMetadata"]["KeyId"]
+    kms.create_alias(AliasName="alias/qpay-test-alarms", TargetKeyId=key)
+    topic = session.client("sns").create_topic(
+        Name="qpay-alias-alarms", Attributes={"KmsMasterKeyId": "alias/qpay-test-alarms"}
+    )["TopicArn"]
+    proof = alarm_check.prove(session, topic_arn=topic, alarm_name=ALARM)
+    assert not proof.ok and any("kms:Decrypt" in line for line in proof.lines)
