@@ -3,13 +3,13 @@
 The public functions accept ``current`` and ``previous``; CloudFront sends the ``current`` of the secret
 version the stack's ``OriginVerifyVersionId`` names. A rotation is three steps (docs/deploy.md):
 
-1. ``python infra/tools/origin_verify.py rotate --secret-id <OriginVerifySecretArn output>``: writes
+1. ``.venv/bin/python infra/tools/origin_verify.py rotate --secret-id <OriginVerifySecretArn output>``: writes
    ``{"current": <new>, "previous": <old current>}`` and prints the new VersionId. The functions now
    accept both: a container that still caches the old document rereads it on the first new value it sees.
 2. ``make deploy ENV=<env> ARGS="--parameter OriginVerifyVersionId=<that id>"`` (or put it in samconfig's
    ``parameter_overrides``): CloudFormation resolves the new reference and CloudFront sends the new value
    once the distribution is deployed (minutes). Old and new are both accepted meanwhile.
-3. ``python infra/tools/origin_verify.py finish --secret-id <arn> --distribution-id <EdgeDistributionId>``:
+3. ``.venv/bin/python infra/tools/origin_verify.py finish --secret-id <arn> --distribution-id <EdgeDistributionId>``:
    refuses unless the distribution is ``Deployed`` and sends ``current``; then drops ``previous``.
 
 The values never appear on stdout or in an error (only version ids and lengths).
@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None, *, session: Any = None) -> int:
             version = rotate(sm, args.secret_id)
             print(f"rotated: new VersionId {version}; both values are accepted now.")
             print(f'next: make deploy ENV=<env> ARGS="--parameter OriginVerifyVersionId={version}"')
-            print("then: python infra/tools/origin_verify.py finish --secret-id ... --distribution-id ...")
+            print("then: .venv/bin/python infra/tools/origin_verify.py finish --secret-id ... --distribution-id ...")
         else:
             cloudfront = session.client("cloudfront", region_name="us-east-1")
             version = finish(sm, cloudfront, args.secret_id, args.distribution_id)
