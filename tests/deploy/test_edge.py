@@ -5,6 +5,7 @@ it brings its own, and every route has its own throttle."""
 
 from __future__ import annotations
 
+import ast
 import re
 from typing import Any
 
@@ -194,3 +195,19 @@ def test_cloudfront_sends_the_origin_verify_secret_and_every_public_function_req
             assert "deps.origin_check().verify(event)" in source, logical_id
         else:  # the refund route (SigV4 on the origin domain) and the background functions
             assert "ORIGIN_VERIFY_SECRET_ID" not in env and not _reads_origin_secret(role), logical_id
+
+
+def test_refusals_at_the_origin_raise_an_alarm_only_behind_the_edge() -> None:
+    """The alarm counts the metric the origin check emits (a rename on either side fails here)."""
+    source = (ROOT / "functions/qpay/api/origin.py").read_text()
+    emitted = {
+        node.args[0].value
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Call)
+        and getattr(node.func, "id", None) == "metric"
+        and node.args
+        and isinstance(node.args[0], ast.Constant)
+    }
+    alarm = template()["Resources"]["OriginVerifyRejectionsAlarm"]
+    assert alarm["Condition"] == "UseEdge"
+    assert emitted and alarm["Properties"]["MetricName"] in emitted
