@@ -1,0 +1,140 @@
+"""IAM proven by the calls: the whole product on the local stack with every AWS call its functions make
+recorded (tests/support/aws_calls.py), then judged against the transformed template's policies."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from qpay import clock
+from qpay_local.ids import ACCOUNT_ID
+from qpay_local.stack import LocalStack
+from tests.deploy.conftest import ROOT, tool_python  # noqa: F401 - the gate's virtualenv fixture
+from tests.e2e.conftest import Shop
+from tests.support.aws_calls import Call, CallRecorder, current_local_function, recording
+
+_TRANSFORM = """
+import json, sys
+from pathlib import Path
+sys.path.insert(0, "infra/tools")
+from validate import transform
+doc = transform(Path(sys.argv[1]), region=sys.argv[2], account=sys.argv[3], stack=sys.argv[4])
+print(json.dumps(doc))
+"""
+
+
+def transform(python: Path, template: Path, *, region: str, stack_name: str) -> dict[str, Any]:
+    """The real SAM transform of ``template`` (the deploy gate's own function, in its virtualenv)."""
+    done = subprocess.run(
+        [str(python), "-c", _TRANSFORM, str(template), region, ACCOUNT_ID, stack_name],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    doc: dict[str, Any] = json.loads(done.stdout)
+    return doc
+
+
+@dataclass
+class Recorded:
+    stack: LocalStack
+    calls: list[Call]
+    transformed: dict[str, Any]
+
+
+def expire_by_ttl(shop: Shop, payment: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> str:
+    """Checkout.com expires the payment but its webhook is held back; then the payment's timer reaches
+    its TTL: only the expiry function (the TTL deletion's stream record) can end it. Its status after."""
+    stack, sim = shop.stack, shop.stack.sim
+    assert sim is not None and stack.sweeper is not None
+    sim.webhooks.pause()
+    try:
+        sim.expire_payment(shop.cko_id(payment))
+        monkeypatch.setattr(stack.sweeper, "clock", lambda: time.time() + 7200)  # two hours on
+        assert stack.sweep_ttl() >= 1
+        for consumer in stack.consumers:
+            assert consumer.wait_idle(30)
+        status = str(shop.get(payment["id"])["status"])
+    finally:
+        monkeypatch.undo()
+        sim.webhooks.resume()
+    stack.drain()
+    return status
+
+
+def _drive(shop: Shop, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each function's main paths: create, return, webhook, status, refund (request, the state
+    machine's tasks, the webhook that completes it), a refund Checkout.com refuses, the outbox, TTL
+    expiry, the sweep and the daily reconciliation."""
+    stack = shop.stack
+    sim = stack.sim
+    assert sim is not None
+    paid = shop.create(amount=12500)
+    shop.pay(paid)
+    assert shop.get(paid["id"])["status"] == "Captured"
+    assert shop.refund(paid["id"], 2500).status_code == 202
+    stack.drain(timeout=60)
+    refunds = "/payments/*/refunds"
+    sim.faults.fail_next(1, status="accept_then_503", path_prefix=refunds, method="POST")  # -> Reconcile
+    assert shop.refund(paid["id"], 2500).status_code == 202
+    stack.drain(timeout=60)
+    sim.faults.fail_next(1, status=422, path_prefix=refunds, method="POST")  # refused -> MarkFailed
+    assert shop.refund(paid["id"], 1000).status_code == 202
+    stack.drain(timeout=60)
+    view = shop.get(paid["id"])
+    assert sorted(r["status"] for r in view["refunds"]) == ["Failed", "Refunded", "Refunded"], view["refunds"]
+
+    expiring = shop.create()
+    assert expire_by_ttl(shop, expiring, monkeypatch) == "Expired"
+
+    abandoned = shop.create()
+    sim.webhooks.pause()  # Checkout.com's webhook is late: the sweep finds the payment open past its deadline
+    sim.cancel(shop.cko_id(abandoned))
+    real_now = clock.now
+    monkeypatch.setattr(clock, "now", lambda: real_now() + 7200)
+    stack.trigger_schedule("SweepFunction")
+    monkeypatch.setattr(clock, "now", real_now)
+    sim.webhooks.resume()
+    stack.drain()
+    assert shop.get(abandoned["id"])["status"] == "Canceled"
+    # the order's reference again, after its payment ended: the create checks the old owner is dead
+    # (a ConditionCheck item in the create's transaction)
+    again = shop.create(reference=abandoned["reference"])
+    assert again["id"] != abandoned["id"]
+    stack.trigger_schedule("ReconcileFunction")
+    stack.drain()
+
+
+@pytest.fixture(scope="module")
+def recorded(tool_python: Path) -> Iterator[Recorded]:  # noqa: F811 - the imported fixture
+    recorder = CallRecorder(current_local_function)
+    with (
+        pytest.MonkeyPatch.context() as monkeypatch,
+        recording(recorder),
+        LocalStack(
+            api_port=0,
+            sim_port=0,
+            time_scale=0.001,
+            ttl_interval_s=0,
+            schedule_interval_s=None,
+            # every read of the keys goes to Secrets Manager: in-process, the functions share one cache
+            # where in Lambda each has its own container (and so its own first read)
+            overrides={"SECRET_MAX_AGE_S": "0"},
+        ) as stack,
+        httpx.Client(timeout=30) as http,
+    ):
+        _drive(Shop(stack, http), monkeypatch)
+        calls = recorder.snapshot()
+        doc = transform(tool_python, ROOT / "template.yaml", region=stack.region, stack_name=stack.stack_name)
+        yield Recorded(stack, calls, doc)
