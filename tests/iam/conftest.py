@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ from qpay_local.ids import ACCOUNT_ID
 from qpay_local.stack import LocalStack
 from tests.deploy.conftest import ROOT, tool_python  # noqa: F401 - the gate's virtualenv fixture
 from tests.e2e.conftest import Shop
+from tests.local.flows import expire_by_ttl
 from tests.support.aws_calls import Call, CallRecorder, current_local_function, recording
 
 _TRANSFORM = """
@@ -53,26 +53,6 @@ class Recorded:
     transformed: dict[str, Any]
 
 
-def expire_by_ttl(shop: Shop, payment: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> str:
-    """Checkout.com expires the payment but its webhook is held back; then the payment's timer reaches
-    its TTL: only the expiry function (the TTL deletion's stream record) can end it. Its status after."""
-    stack, sim = shop.stack, shop.stack.sim
-    assert sim is not None and stack.sweeper is not None
-    sim.webhooks.pause()
-    try:
-        sim.expire_payment(shop.cko_id(payment))
-        monkeypatch.setattr(stack.sweeper, "clock", lambda: time.time() + 7200)  # two hours on
-        assert stack.sweep_ttl() >= 1
-        for consumer in stack.consumers:
-            assert consumer.wait_idle(30)
-        status = str(shop.get(payment["id"])["status"])
-    finally:
-        monkeypatch.undo()
-        sim.webhooks.resume()
-    stack.drain()
-    return status
-
-
 def _drive(shop: Shop, monkeypatch: pytest.MonkeyPatch) -> None:
     """Each function's main paths: create, return, webhook, status, refund (request, the state
     machine's tasks, the webhook that completes it), a refund Checkout.com refuses, the outbox, TTL
@@ -96,7 +76,7 @@ def _drive(shop: Shop, monkeypatch: pytest.MonkeyPatch) -> None:
     assert sorted(r["status"] for r in view["refunds"]) == ["Failed", "Refunded", "Refunded"], view["refunds"]
 
     expiring = shop.create()
-    assert expire_by_ttl(shop, expiring, monkeypatch) == "Expired"
+    assert expire_by_ttl(shop, expiring, monkeypatch)[0] == "Expired"
 
     abandoned = shop.create()
     sim.webhooks.pause()  # Checkout.com's webhook is late: the sweep finds the payment open past its deadline
