@@ -3,8 +3,6 @@ recorded (tests/support/aws_calls.py), then judged against the transformed templ
 
 from __future__ import annotations
 
-import json
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,31 +17,12 @@ from qpay_local.stack import LocalStack
 from tests.deploy.conftest import ROOT, tool_python  # noqa: F401 - the gate's virtualenv fixture
 from tests.e2e.conftest import Shop
 from tests.local.flows import expire_by_ttl
+from tests.support import iam
 from tests.support.aws_calls import Call, CallRecorder, current_local_function, recording
-
-_TRANSFORM = """
-import json, sys
-from pathlib import Path
-sys.path.insert(0, "infra/tools")
-from validate import transform
-doc = transform(Path(sys.argv[1]), region=sys.argv[2], account=sys.argv[3], stack=sys.argv[4])
-print(json.dumps(doc))
-"""
 
 
 def transform(python: Path, template: Path, *, region: str, stack_name: str) -> dict[str, Any]:
-    """The real SAM transform of ``template`` (the deploy gate's own function, in its virtualenv)."""
-    done = subprocess.run(
-        [str(python), "-c", _TRANSFORM, str(template), region, ACCOUNT_ID, stack_name],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    doc: dict[str, Any] = json.loads(done.stdout)
-    return doc
+    return iam.transform(python, template, region=region, account=ACCOUNT_ID, stack_name=stack_name)
 
 
 @dataclass

@@ -13,7 +13,7 @@ import pytest
 
 from tests.iam.conftest import ROOT, Recorded, transform
 from tests.support.aws_calls import UNATTRIBUTED
-from tests.support.iam import IamRequest, evaluate, granted_actions, iam_requests, role_policies
+from tests.support.iam import IamRequest, evaluate, granted_actions, iam_requests, local_policies
 
 
 def _requests(rec: Recorded) -> list[IamRequest]:
@@ -23,7 +23,7 @@ def _requests(rec: Recorded) -> list[IamRequest]:
 
 
 def _policies(rec: Recorded, transformed: dict[str, Any] | None = None) -> dict[str, list[dict[str, Any]]]:
-    return role_policies(transformed or rec.transformed, rec.stack.resolver)
+    return local_policies(transformed or rec.transformed, rec.stack)
 
 
 def test_every_call_is_attributed_to_a_function(recorded: Recorded) -> None:

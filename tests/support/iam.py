@@ -19,13 +19,17 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from moto.iam.access_control import IAMPolicy, PermissionResult
 
 from tests.support.aws_calls import Call
+
+ROOT = Path(__file__).resolve().parents[2]
 
 _DDB_ITEM_OPS = {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "DescribeTable", "DescribeTimeToLive"}
 _TRANSACT_WRITE = {
@@ -236,3 +240,51 @@ def granted_actions(policies: dict[str, list[dict[str, Any]]]) -> dict[str, set[
                     actions = s.get("Action", [])
                     out.setdefault(fn, set()).update([actions] if isinstance(actions, str) else actions)
     return out
+
+
+# ------------------------------------------------------------------------------------ together
+_TRANSFORM = """
+import json, sys
+from pathlib import Path
+sys.path.insert(0, "infra/tools")
+from validate import transform
+doc = transform(Path(sys.argv[1]), region=sys.argv[2], account=sys.argv[3], stack=sys.argv[4])
+print(json.dumps(doc))
+"""
+
+
+def transform(python: Path, template: Path, *, region: str, account: str, stack_name: str) -> dict[str, Any]:
+    """The real SAM transform of ``template`` (the deploy gate's own function, in its virtualenv)."""
+    done = subprocess.run(
+        [str(python), "-c", _TRANSFORM, str(template), region, account, stack_name],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"the SAM transform failed: {done.stderr[-2000:]}")
+    doc: dict[str, Any] = json.loads(done.stdout)
+    return doc
+
+
+def local_policies(transformed: dict[str, Any], stack: Any) -> dict[str, list[dict[str, Any]]]:
+    """The functions' policies resolved with a local stack's names. A table's ARN is written the way
+    AWS writes it (DynamoDB Local answers its own region and account in ``TableArn``)."""
+    from qpay_local.ids import ACCOUNT_ID
+    from qpay_local.template import Resolver
+
+    base = stack.resolver
+    attrs = dict(base.attrs)
+    for logical_id, name in stack.table_names.items():
+        attrs[f"{logical_id}.Arn"] = f"arn:aws:dynamodb:{stack.region}:{ACCOUNT_ID}:table/{name}"
+    return role_policies(transformed, Resolver(base.refs, attrs, base.parameter_types))
+
+
+def judge(calls: Iterable[Call], transformed: dict[str, Any], stack: Any) -> list[str]:
+    """What the recorded calls of a local stack's functions need that their roles do not allow."""
+    from qpay_local.ids import ACCOUNT_ID
+
+    requests = [r for c in calls for r in iam_requests(c, region=stack.region, account=ACCOUNT_ID)]
+    return evaluate(requests, local_policies(transformed, stack))
