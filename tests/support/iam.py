@@ -14,6 +14,9 @@
    intrinsic resolved for a concrete account, region and stack (the local stack's resolver).
 3. :func:`evaluate`: moto's IAM policy evaluator (``moto.iam.access_control.IAMPolicy``, the one moto
    uses when it enforces IAM) decides each request; an explicit Deny wins, otherwise any Allow permits.
+   No function policy has a ``Condition`` today: one that does (or ``NotResource``) fails
+   :func:`role_policies` until the request context it needs is passed to :func:`evaluate` (``context``,
+   condition key → value, which moto's evaluator checks).
 """
 
 from __future__ import annotations
@@ -209,6 +212,11 @@ def role_policies(transformed: dict[str, Any], resolver: Any) -> dict[str, list[
                 "Properties"
             ].get("Roles", []):
                 docs.append(resolver.resolve(_apply_ifs(other["Properties"]["PolicyDocument"], conditions, resolver)))
+        for doc in docs:
+            for st in doc["Statement"] if isinstance(doc["Statement"], list) else [doc["Statement"]]:
+                unsupported = sorted({"Condition", "NotResource", "NotPrincipal"} & set(st))
+                if unsupported:  # the evaluation would need request context it is not given: say so
+                    raise ValueError(f"{logical_id}: a statement uses {unsupported}; give evaluate() the context")
         out[logical_id] = docs
     return out
 
