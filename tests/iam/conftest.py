@@ -54,13 +54,29 @@ def _drive(shop: Shop, monkeypatch: pytest.MonkeyPatch) -> None:
     view = shop.get(paid["id"])
     assert sorted(r["status"] for r in view["refunds"]) == ["Failed", "Refunded", "Refunded"], view["refunds"]
 
+    # a refund whose webhook is late and whose execution an operator stopped, two hours on: the sweep
+    # finds it open, checks its execution and starts a new one
+    sim.webhooks.pause()
+    assert shop.refund(paid["id"], 500).status_code == 202
+    sfn = stack.client("stepfunctions")
+    (machine,) = stack.state_machine_arns.values()
+    for ex in sfn.list_executions(stateMachineArn=machine, statusFilter="RUNNING")["executions"]:
+        sfn.stop_execution(executionArn=ex["executionArn"])
+    real_now = clock.now
+    monkeypatch.setattr(clock, "now", lambda: real_now() + 7200)
+    stack.trigger_schedule("SweepFunction")
+    monkeypatch.setattr(clock, "now", real_now)
+    sim.webhooks.resume()
+    stack.drain(timeout=60)
+    late = [r for r in shop.get(paid["id"])["refunds"] if r["amount"] == 500]
+    assert [r["status"] for r in late] == ["Refunded"], late
+
     expiring = shop.create()
     assert expire_by_ttl(shop, expiring, monkeypatch)[0] == "Expired"
 
     abandoned = shop.create()
     sim.webhooks.pause()  # Checkout.com's webhook is late: the sweep finds the payment open past its deadline
     sim.cancel(shop.cko_id(abandoned))
-    real_now = clock.now
     monkeypatch.setattr(clock, "now", lambda: real_now() + 7200)
     stack.trigger_schedule("SweepFunction")
     monkeypatch.setattr(clock, "now", real_now)
