@@ -36,7 +36,7 @@ from qpay_local.persistence import Persistence
 from qpay_local.runtime import LocalFunction, Runtime
 from qpay_local.schedules import Scheduler
 from qpay_local.streams import StreamConsumer
-from qpay_local.template import Template
+from qpay_local.template import Resolver, Template
 from qpay_local.ttl import TtlMarks, TtlSweeper
 
 if TYPE_CHECKING:
@@ -179,6 +179,7 @@ class LocalStack:
         self._api: ServerThread | None = None
         self._process_env = ProcessEnv()
         self.functions: dict[str, LocalFunction] = {}
+        self.resolver: Resolver | None = None  # the template's Refs/GetAtts → this stack's names and ARNs
         self._uninstall_sfn: Any = None
         self._clients: dict[str, Any] = {}
         self._started = False
@@ -286,7 +287,7 @@ class LocalStack:
             self.ddb_local_server.start()
         if self.start_simulator:
             self._start_sim()
-        resolver = provision.create_resources(self)
+        resolver = self.resolver = provision.create_resources(self)
         if self.persistence is not None:
             self.persistence.restore_tables(self.client("dynamodb"), self.table_names)
             if self.sim is not None:

