@@ -332,13 +332,13 @@ class WebhookDispatcher:
                         self._cond.wait(self._wait_seconds_locked())
                         continue
                     self._in_progress += 1
-                try:
+                try:  # recorded (and a retry queued) before it stops counting as in flight: wait_idle
                     results = self._send_together(job) if job.together else [(job, self._send(client, job))]
+                    for sent, result in results:
+                        self._record(sent, result)
                 finally:
                     with self._cond:
                         self._in_progress -= 1
-                for sent, result in results:
-                    self._record(sent, result)
 
     def _wait_seconds_locked(self) -> float:
         if self._paused or not self._queue:
@@ -421,14 +421,16 @@ class WebhookDispatcher:
         timer.start()
         try:
             while not deadline.is_set():
+                # Open refunds first, then the queue: a refund settles by emitting its event under the
+                # simulator's lock, so once none is open its event is already queued (or delivered).
+                # The other order misses one that settles between the two looks.
+                if self._busy_check():
+                    deadline.wait(_POLL_SECONDS / 2)
+                    continue
                 with self._cond:
-                    idle = not self._queue and self._in_progress == 0
-                    if not idle:
-                        self._cond.wait(_POLL_SECONDS)
-                        continue
-                if not self._busy_check():
-                    return True
-                deadline.wait(_POLL_SECONDS / 2)
+                    if not self._queue and self._in_progress == 0:
+                        return True
+                    self._cond.wait(_POLL_SECONDS)
             return False
         finally:
             timer.cancel()

@@ -298,3 +298,22 @@ def test_events_without_endpoints_are_recorded(make_sim) -> None:
     assert sim.webhooks.wait_idle(1)
     assert [e.type for e in sim.webhooks.events] == ["payment_pending"]
     assert sim.webhooks.deliveries == []
+
+
+def test_wait_idle_sees_an_event_emitted_while_it_checks(client: httpx.Client, sim: Simulator, sink: Sink) -> None:
+    """A refund that settles between wait_idle's two looks (queue, then open refunds) must not be missed:
+    the settle moves it from 'open' to 'queued' in one step, so open refunds are looked at first."""
+    create(client)
+    assert sim.webhooks.wait_idle(5)
+    before = len(sink.received)
+    settled: list[bool] = []
+
+    def settles_while_asked() -> bool:  # what the ticker does at the worst moment: emit, then say "none open"
+        if not settled:
+            settled.append(True)
+            sim.webhooks.emit(sim.webhooks.events[-1])
+        return False
+
+    sim.webhooks.set_busy_check(settles_while_asked)
+    assert sim.webhooks.wait_idle(5)
+    assert settled and len(sink.received) == before + 1
