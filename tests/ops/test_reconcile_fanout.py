@@ -23,6 +23,7 @@ from qpay import deps
 from qpay.adapters.store import change_day
 from qpay.adapters.store.keys import SHARDS, shard
 from qpay.handlers import reconcile as reconcile_handler
+from qpay_bench import costinputs
 from qpay_local import sfn
 from tests.ops.conftest import CARD, new_payment
 from tests.support.apigw import FakeContext
@@ -57,7 +58,9 @@ class Machine:
             while True:
                 done = states.describe_execution(executionArn=started["executionArn"])
                 if done["status"] != "RUNNING" or time.monotonic() > deadline:
-                    return dict(done)
+                    events = states.get_execution_history(executionArn=started["executionArn"], maxResults=1000)
+                    entered = [e for e in events["events"] if e["type"].endswith("StateEntered")]
+                    return {**done, "states_entered": len(entered)}
                 time.sleep(0.05)
         finally:
             uninstall()
@@ -106,6 +109,9 @@ def test_every_shard_and_part_is_invoked_once_within_the_concurrency(
     seen = sorted((e["shards"][0], tuple(e["part"])) for e in calls.events)
     assert seen == sorted((s, (k, parts)) for s in range(SHARDS) for k in range(parts))  # each exactly once
     assert 1 <= calls.most <= concurrency
+    # the cost model bills what the engine ran (make bench: the fixed monthly part)
+    fan = costinputs.FanOut(SHARDS, parts, concurrency, 30.0, 256)
+    assert done["states_entered"] == fan.transitions
     print(
         f"[fan-out] parts {parts}, MaxConcurrency {concurrency}: {len(calls.events)} invocations, at most {calls.most} at once"
     )
