@@ -147,6 +147,46 @@ class PerPayment:
         return lambda_usd + ddb_usd
 
 
+@dataclass(frozen=True)
+class FanOutPlan:
+    """The template's fan-out settings (ReconcileParts, ReconcileConcurrency) for one volume: every
+    invocation's CPU and paced Checkout reads fit ``run_share`` of its 15 minutes, and the whole run fits
+    ``spread_hours``. CPU is the full-core figure x 1769/MemorySize (checks run in 8 threads but share one
+    function's CPU); reads are paced at ``budget_rps / concurrency`` per invocation."""
+
+    payments_per_day: float
+    asked_share: float
+    parts: int
+    concurrency: int
+    invocation_s: float
+    run_hours: float
+    fits: bool
+
+    @property
+    def invocations(self) -> int:
+        return 32 * self.parts
+
+
+def fanout_plan(payments_per_day: float, asked_share: float, per: PerPayment, *, budget_rps: float,
+                spread_hours: float, timeout_s: float = 900.0, run_share: float = 0.8) -> FanOutPlan:  # fmt: skip
+    """The fewest parts, then the fewest invocations at once (powers of two up to 32), that fit."""
+    cpu_ms = (per.cpu_ms_skipped + asked_share * per.cpu_ms_asked) * max(1.0, FULL_VCPU_MB / per.memory_mb)
+    best = None
+    for parts in (1, 2, 4, 8, 16, 32):
+        for concurrency in (1, 2, 4, 8, 16, 32):
+            payments = payments_per_day / (32 * parts)
+            cpu_s = payments * cpu_ms / 1000
+            reads_s = payments * asked_share / (budget_rps / concurrency)
+            invocation_s = max(cpu_s, reads_s)
+            run_hours = 32 * parts * invocation_s / concurrency / 3600
+            best = FanOutPlan(payments_per_day, asked_share, parts, concurrency, invocation_s, run_hours,
+                              invocation_s <= run_share * timeout_s and run_hours <= spread_hours)  # fmt: skip
+            if best.fits:
+                return best
+    assert best is not None
+    return best
+
+
 def per_payment_from_bench(path: Path) -> PerPayment:
     if not path.exists():
         return PerPayment()
@@ -327,6 +367,10 @@ def main() -> None:
               f"{CHECKOUT_READ_LIMIT:.0f}) {'fits' if p.fits else 'DOES NOT FIT'}; asked "
               f"{100 * asked_share:.2f} % ({dict(shares)}); ceiling with this share "
               f"{p.ceiling_payments_per_s:,.0f} payments/s; ${1000 * per.usd(asked_share):.5f} per 1,000 payments")  # fmt: skip
+        f = fanout_plan(per_day, asked_share, per, budget_rps=args.budget, spread_hours=args.spread)
+        print(f"  {'':18} template: ReconcileSampleEvery {p.sample_every}, ReconcileParts {f.parts}, "
+              f"ReconcileConcurrency {f.concurrency} ({f.invocations:,} invocations of {f.invocation_s:,.0f} s, "
+              f"the run {f.run_hours:.1f} h) {'fits' if f.fits else 'DOES NOT FIT'}")  # fmt: skip
     if args.slice:
         every = rows[0][1].sample_every
         print(f"SIMULATOR SLICE — {args.slice} payments at cko_sim, 32 shard runs at once, budget {args.budget}/s "
