@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from qpay.adapters.checkout import CheckoutClient
     from qpay.adapters.secrets import Keys, SecretReader
     from qpay.adapters.store import PaymentStore
+    from qpay.api.origin import OriginCheck
     from qpay.service.returns import RecentChecks
 
 
@@ -53,6 +54,24 @@ def secret_reader() -> SecretReader:
 
 def keys() -> Keys:
     return secret_reader().keys()
+
+
+@cache
+def origin_check() -> OriginCheck:
+    """The public routes' x-origin-verify check: on when ORIGIN_VERIFY_SECRET_ID names a secret."""
+    from qpay.adapters.origin_secret import OriginSecret  # noqa: PLC0415
+    from qpay.api.origin import OriginCheck  # noqa: PLC0415
+
+    s = get_settings()
+    if not s.origin_verify_secret_id:
+        return OriginCheck(None)
+    secret = OriginSecret(
+        secretsmanager,
+        s.origin_verify_secret_id,
+        s.secret_max_age_s,
+        min_refresh_s=s.origin_verify_min_refresh_s,
+    )
+    return OriginCheck(secret.values)
 
 
 @cache
@@ -98,5 +117,5 @@ def reset() -> None:
 
     forget_session()
     get_settings.cache_clear()
-    for fn in (_client, secret_reader, store, checkout, recent_returns):
+    for fn in (_client, secret_reader, origin_check, store, checkout, recent_returns):
         fn.cache_clear()

@@ -46,6 +46,11 @@ class Settings:
     storefront_failure_url: str
     stage: str = "dev"
     secret_max_age_s: int = field(default=300, metadata=_bounds(ge=0))
+    # The secret holding the x-origin-verify values CloudFront sends (set only behind the edge: the
+    # public routes then refuse requests without it; empty = no check, as without the edge)
+    origin_verify_secret_id: str | None = None
+    # a header matching no cached value rereads that secret (a rotation), at most once per this many s
+    origin_verify_min_refresh_s: int = field(default=60, metadata=_bounds(ge=0))
 
     checkout_base_url: str = "https://api.sandbox.checkout.com"
     checkout_connect_timeout_s: float = field(default=1.5, metadata=_bounds(gt=0, le=5))

@@ -55,12 +55,15 @@ _SUB_NAME = re.compile(r"\$\{([A-Za-z0-9_:]+)(?:\.[A-Za-z0-9_.]+)?\}")
 
 
 def referenced_names(value: Any) -> set[str]:
-    """Names a value refers to: ``Ref`` targets and ``${Name}`` in ``Fn::Sub`` (parameters among them)."""
+    """Names a value refers to: ``Ref`` targets, ``${Name}`` in ``Fn::Sub`` (parameters among them) and
+    the conditions of ``Fn::If`` / ``Condition``."""
     found: set[str] = set()
     if isinstance(value, Mapping):
         for key, arg in value.items():
-            if key == "Ref" and isinstance(arg, str):
+            if key in ("Ref", "Condition") and isinstance(arg, str):
                 found.add(arg)
+            elif key == "Fn::If" and isinstance(arg, list) and arg and isinstance(arg[0], str):
+                found.add(arg[0])
             elif key == "Fn::Sub":
                 text = arg if isinstance(arg, str) else arg[0]
                 found |= set(_SUB_NAME.findall(str(text)))
@@ -83,6 +86,14 @@ def function_parameters(template: Mapping[str, Any]) -> list[str]:
     used: set[str] = set()
     for props in sections:
         used |= referenced_names({k: v for k, v in props.items() if k not in NOT_VERSIONED})
+    # a value chosen by a condition changes with the parameters the condition reads (e.g. UseEdge)
+    conditions = template.get("Conditions") or {}
+    pending = [name for name in used if name in conditions]
+    while pending:
+        for name in referenced_names(conditions[pending.pop()]) - used:
+            used.add(name)
+            if name in conditions:
+                pending.append(name)
     return sorted((used & params) - {REVISION_PARAMETER})
 
 

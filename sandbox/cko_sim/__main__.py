@@ -45,6 +45,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=SimConfig.refund_pending_shape,
         help="payment_refund_pending body: without reference/metadata (workflows) or with both",
     )
+    parser.add_argument(
+        "--webhook-workers",
+        type=int,
+        default=SimConfig.webhook_workers,
+        help="threads delivering webhooks; above 1, deliveries overlap as Checkout's can",
+    )
+    parser.add_argument(
+        "--webhook-overlap",
+        type=float,
+        default=SimConfig.webhook_overlap_probability,
+        help="probability (0..1) that an event is delivered twice at the same instant",
+    )
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--verbose", "-v", action="store_true")
     return parser.parse_args(argv)
@@ -69,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
         expired_payment_status=args.expired_status,
         refund_webhook_reference=args.refund_webhook_reference,
         refund_pending_shape=args.refund_pending_shape,
+        webhook_workers=max(1, args.webhook_workers),
+        webhook_overlap_probability=args.webhook_overlap,
     )
     sim = Simulator(config)
     try:

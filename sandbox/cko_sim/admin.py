@@ -53,7 +53,9 @@ ROUTE_HELP: dict[str, str] = {
     "POST /_sim/webhooks/release-held": "deliver held (reordered) events now",
     "POST /_sim/webhooks/drop-next": '{"n"}',
     "POST /_sim/webhooks/delay-next": '{"n", "seconds"}',
-    "POST /_sim/webhooks/chaos": '{"duplicate", "drop", "reorder", "delay_seconds"}',
+    "POST /_sim/webhooks/overlap-next": '{"n"}: each delivered twice at the same instant',
+    "POST /_sim/webhooks/burst-next": '{"n"}: held, then all delivered at the same instant',
+    "POST /_sim/webhooks/chaos": '{"duplicate", "drop", "reorder", "overlap", "delay_seconds", "workers"}',
     "POST /_sim/webhooks/wait-idle": '{"timeout"} -> {"idle"}',
     "GET /_sim/webhooks/events": "bodies of every event emitted",
     "GET /_sim/webhooks/deliveries": "every delivery attempt",
@@ -278,20 +280,34 @@ def register(app: Flask, sim: SimulatorCore) -> None:  # noqa: PLR0915 - one fla
         sim.webhooks.delay_next(_number(data, "n", 1), _number(data, "seconds", 60, float))
         return _ok()
 
+    @app.post(f"{PREFIX}/webhooks/overlap-next")
+    def overlap_next() -> Response:
+        sim.webhooks.overlap_next(_number(_body(), "n", 1))
+        return _ok()
+
+    @app.post(f"{PREFIX}/webhooks/burst-next")
+    def burst_next() -> Response:
+        sim.webhooks.burst_next(_number(_body(), "n", 2))
+        return _ok()
+
     @app.post(f"{PREFIX}/webhooks/chaos")
     def chaos() -> Response:
         data = _body()
         cfg = sim.config
-        for name in ("duplicate", "drop", "reorder"):
+        for name in ("duplicate", "drop", "reorder", "overlap"):
             if name in data:
                 setattr(cfg, f"webhook_{name}_probability", _number(data, name, 0, float))
         if "delay_seconds" in data:
             cfg.webhook_delay_seconds = _number(data, "delay_seconds", 0, float)
+        if "workers" in data:
+            sim.webhooks.set_workers(_number(data, "workers", 1))
         return _ok(
             duplicate=cfg.webhook_duplicate_probability,
             drop=cfg.webhook_drop_probability,
             reorder=cfg.webhook_reorder_probability,
+            overlap=cfg.webhook_overlap_probability,
             delay_seconds=cfg.webhook_delay_seconds,
+            workers=cfg.webhook_workers,
         )
 
     @app.post(f"{PREFIX}/webhooks/wait-idle")

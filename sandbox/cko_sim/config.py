@@ -59,6 +59,13 @@ class SimConfig:
     webhook_duplicate_probability: float = 0.0
     webhook_drop_probability: float = 0.0
     webhook_reorder_probability: float = 0.0
+    #: Probability that an event is delivered twice at the same instant: a redelivery arriving while the
+    #: first attempt is still in flight (deliveries are independent and at least once: Checkout's
+    #: webhook receiver page, fidelity review S7/F-22).
+    webhook_overlap_probability: float = 0.0
+    #: Threads that deliver webhooks. Above 1, different events (of one payment too) and retries are in
+    #: flight at the same time, as Checkout's independent deliveries can be (fidelity F-22).
+    webhook_workers: int = 1
     #: Extra delay (simulated seconds, scaled) added to every first delivery attempt.
     webhook_delay_seconds: float = 0.0
     #: How long a "timeout" fault holds the connection (real seconds) before closing it.

@@ -1,16 +1,24 @@
 """Request validation for QPay payment and refund requests, with Checkout's error codes.
 
-Limits follow Checkout's published OpenAPI (``checkout/checkout-api-reference``):
+Two layers, one source for each rule:
 
-- ``nas_spec/components/schemas/Payments/PaymentRequest.yaml``: ``reference`` ≤ 50, ``description``
-  ≤ 100, ``success_url``/``failure_url`` URIs ≤ 255, ``payment_type`` enum, ``metadata`` one level deep
-  ("cannot accept non-primitive data types such as objects or arrays");
-- ``abc_spec/.../PaymentRequestQPaySource.yaml``: ``source.description`` required, at most 255
-  characters *after UTF-8 URL encoding*; ``quantity`` an integer ≥ 1 (Checkout's QPay page sends the
-  string ``"1"``, so a digit string is accepted too); ``language`` "En, Ar" (the page sends ``"en"``);
-  ``national_id`` ≤ 32;
-- ``CustomerRequest``: ``id`` ``cus_`` + 26, ``email`` and ``name`` ≤ 255;
-- ``RefundRequest.yaml``: ``amount`` integer, ``reference`` ≤ 50, ``metadata`` one level deep.
+1. **The published schema**, derived from Checkout's OpenAPI at build time (``cko_sim.spec_schemas``,
+   ``spec/*.json``): ``PaymentRequest.yaml`` with the QPay source and ``RefundRequest.yaml`` of
+   ``checkout/checkout-api-reference`` at ``2fc946c``: types, ``required``, ``reference`` ≤ 50,
+   ``description`` ≤ 100, ``success_url``/``failure_url`` URIs ≤ 255, the ``payment_type`` enum,
+   ``source.type``/``source.description`` required, ``quantity`` integer ≥ 1, ``national_id`` ≤ 32,
+   the ``customer`` fields (``CustomerRequest``). Whatever it refuses is answered 422.
+2. **What Checkout documents in prose** and the schema cannot say, for the fields the schema accepted:
+   QAR only; ``amount`` at least 1 (a QPay payment is never a card verification); ``source.description``
+   at most 255 characters *after UTF-8 URL encoding* (``PaymentRequestQPaySource.yaml``'s description)
+   and not empty; ``language`` En or Ar in any case (the QPay page sends ``"en"``); ``metadata`` one level
+   deep ("cannot accept non-primitive data types such as objects or arrays"); absolute http(s) return
+   URLs; a ``pc_`` processing channel, required when ``SimConfig.require_processing_channel`` (the API
+   keys page); ``payment_type`` narrowed to ``Regular`` (QPay is one-off); a ``source.type`` other than
+   ``qpay`` is ``payment_method_not_supported`` (the QPay source schema applies to QPay sources only).
+
+One published leniency: ``source.quantity`` may be a digit string (Checkout's QPay page sends ``"1"``);
+it is read as the integer before the schema sees it.
 
 Error codes from Checkout's published list for ``/payments``
 (https://www.checkout.com/docs/resources/codes/error-codes) where it has one: ``amount_invalid``,
@@ -20,24 +28,22 @@ Error codes from Checkout's published list for ``/payments``
 The others (``description_required``, ``description_invalid``, ``quantity_invalid``, ``language_invalid``,
 ``national_id_invalid``, ``reference_invalid``, ``metadata_invalid``, ``amount_required``,
 ``customer_name_invalid``, ``processing_channel_id_invalid``, ``payment_method_not_supported``) are not
-in that list; they name the field in Checkout's style.
+in that list; they name the field in Checkout's style, and so does the fallback ``<path>_invalid`` /
+``<path>_required`` for a field the table below does not name.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from cko_sim.spec_schemas import PAYMENT_VALIDATOR, REFUND_VALIDATOR, Violation, violations
+
 MAX_AMOUNT = 9_999_999_999
 MAX_QPAY_DESCRIPTION_ENCODED = 255
-MAX_DESCRIPTION = 100
-MAX_REFERENCE = 50
 MAX_URL = 255
-MAX_NATIONAL_ID = 32
-MAX_CUSTOMER_FIELD = 255
 PAYMENT_TYPES = ("Regular",)  # QPay is one-off: Recurring/MOTO/Installment are refused
 LANGUAGES = ("en", "ar")
 
@@ -47,7 +53,6 @@ _ABSENT: Any = object()
 
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PROCESSING_CHANNEL_RE = re.compile(r"^pc_[a-z2-7]{26}$")
-_CUSTOMER_ID_RE = re.compile(r"^cus_\w{26}$")
 _CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
 
 
@@ -65,6 +70,14 @@ class PaymentRequest:
     customer: dict[str, Any]
     metadata: dict[str, Any]
     processing_channel_id: str | None
+
+
+@dataclass
+class _Source:
+    description: str = ""
+    language: str = "en"
+    quantity: int | None = None
+    national_id: str | None = None
 
 
 @dataclass
@@ -97,16 +110,6 @@ def _is_amount(value: object) -> bool:
     return _is_int(value) and 0 < value <= MAX_AMOUNT  # type: ignore[operator]
 
 
-def _quantity(value: object) -> int | None:
-    """An integer ≥ 1, or its decimal string form; ``None`` when invalid. No upper bound is published."""
-    if _is_int(value):
-        return value if value >= 1 else None  # type: ignore[operator,return-value]
-    if isinstance(value, str) and value.isascii() and value.isdigit():
-        number = int(value)
-        return number if number >= 1 else None
-    return None
-
-
 def _is_flat_metadata(value: object) -> bool:
     """An object whose values are all primitives (Checkout: "only one level of depth")."""
     if not isinstance(value, dict):
@@ -114,144 +117,168 @@ def _is_flat_metadata(value: object) -> bool:
     return all(isinstance(k, str) and (v is None or isinstance(v, str | int | float | bool)) for k, v in value.items())
 
 
-def _is_short_string(value: object, limit: int) -> bool:
-    return isinstance(value, str) and len(value) <= limit
-
-
-def _validate_amount_currency(body: dict[str, Any], codes: list[str]) -> None:
-    amount = body.get("amount", _ABSENT)
-    if amount is _ABSENT or amount is None:
-        codes.append("amount_required")
-    elif not _is_amount(amount):
-        codes.append("amount_invalid")
-    currency = body.get("currency", _ABSENT)
-    if currency is _ABSENT or currency is None or currency == "":
-        codes.append("currency_required")
-    elif not isinstance(currency, str) or not _CURRENCY_RE.fullmatch(currency) or currency != "QAR":
-        codes.append("currency_invalid")
-
-
-@dataclass
-class _Source:
-    description: str = ""
-    language: str = "en"
-    quantity: int | None = None
-    national_id: str | None = None
-
-
-def _valid_qpay_description(value: object) -> bool:
-    if not isinstance(value, str):
-        return False
+def _valid_qpay_description(value: str) -> bool:
     try:
         return url_encoded_length(value) <= MAX_QPAY_DESCRIPTION_ENCODED
     except UnicodeEncodeError:  # lone surrogates cannot be UTF-8 encoded
         return False
 
 
-def _validate_source(source: Any, codes: list[str]) -> _Source:
-    parsed = _Source()
+#: Error code per field path: (when missing, when invalid).
+_CODES: dict[tuple[str | int, ...], tuple[str, str]] = {
+    ("amount",): ("amount_required", "amount_invalid"),
+    ("currency",): ("currency_required", "currency_invalid"),
+    ("source",): ("payment_source_required", "payment_source_required"),
+    ("source", "type"): ("source_type_required", "source_type_invalid"),
+    ("source", "description"): ("description_required", "description_invalid"),
+    ("source", "quantity"): ("quantity_required", "quantity_invalid"),
+    ("source", "language"): ("language_required", "language_invalid"),
+    ("source", "national_id"): ("national_id_required", "national_id_invalid"),
+    ("failure_url",): ("fail_url_required", "fail_url_invalid"),
+}
+
+
+def code_for(violation: Violation) -> str:
+    """Checkout's code for a field the schema refuses (``<field>_invalid`` / ``<field>_required``)."""
+    named = _CODES.get(violation.path)
+    if named is not None:
+        return named[0] if violation.missing else named[1]
+    stem = "_".join(str(p) for p in violation.path) or "request"
+    return f"{stem}_required" if violation.missing else f"{stem}_invalid"
+
+
+def _lenient(body: dict[str, Any]) -> dict[str, Any]:
+    """``body`` with a digit-string ``source.quantity`` read as its integer (the published leniency)."""
+    source = body.get("source")
+    if isinstance(source, dict):
+        quantity = source.get("quantity")
+        if isinstance(quantity, str) and quantity.isascii() and quantity.isdigit():
+            return {**body, "source": {**source, "quantity": int(quantity)}}
+    return body
+
+
+class _Codes:
+    """Codes in the order found, each once; remembers which top-level fields already failed."""
+
+    def __init__(self) -> None:
+        self.codes: list[str] = []
+        self.failed: set[tuple[str | int, ...]] = set()
+
+    def add(self, code: str, path: tuple[str | int, ...] = ()) -> None:
+        if code not in self.codes:
+            self.codes.append(code)
+        for n in range(1, len(path) + 1):
+            self.failed.add(path[:n])
+
+    def ok(self, *path: str) -> bool:
+        return path not in self.failed
+
+
+def _source_gate(source: Any, codes: _Codes) -> bool:
+    """Whether the QPay source schema applies: a non-empty object whose ``type`` is ``qpay``."""
     if not isinstance(source, dict) or not source:
-        codes.append("payment_source_required")
-        return parsed
-    if source.get("type") is None:
-        codes.append("source_type_required")
-        return parsed
-    if source.get("type") != "qpay":
-        codes.append("payment_method_not_supported")
-        return parsed
-    description = source.get("description")
-    if description is None or description == "":
-        codes.append("description_required")
-    elif not _valid_qpay_description(description):
-        codes.append("description_invalid")
-    else:
-        parsed.description = description
+        codes.add("payment_source_required", ("source",))
+        return False
+    kind = source.get("type")
+    if isinstance(kind, str) and kind != "qpay":
+        codes.add("payment_method_not_supported", ("source",))
+        return False
+    return True
+
+
+def _schema_layer(body: dict[str, Any], codes: _Codes) -> None:
+    qpay_source = _source_gate(body.get("source", _ABSENT), codes)
+    for violation in violations(PAYMENT_VALIDATOR, body):
+        if violation.path[:1] == ("source",) and not qpay_source:
+            continue
+        codes.add(code_for(violation), violation.path)
+
+
+def _prose_amount_currency(body: dict[str, Any], codes: _Codes) -> None:
+    amount = body.get("amount", _ABSENT)
+    if amount is _ABSENT:
+        codes.add("amount_required", ("amount",))
+    elif codes.ok("amount") and not _is_amount(amount):
+        codes.add("amount_invalid", ("amount",))
+    currency = body.get("currency", _ABSENT)
+    if codes.ok("currency") and (not _CURRENCY_RE.fullmatch(str(currency)) or currency != "QAR"):
+        codes.add("currency_invalid", ("currency",))
+
+
+def _prose_source(source: dict[str, Any], codes: _Codes) -> _Source:
+    parsed = _Source()
+    description = source.get("description", "")
+    if codes.ok("source", "description"):
+        if description == "":
+            codes.add("description_required", ("source", "description"))
+        elif not _valid_qpay_description(description):
+            codes.add("description_invalid", ("source", "description"))
+        else:
+            parsed.description = description
     language = source.get("language", _ABSENT)
-    if language is not _ABSENT:
-        if isinstance(language, str) and language.lower() in LANGUAGES:
-            parsed.language = language.lower()
+    if language is not _ABSENT and codes.ok("source", "language"):
+        if str(language).lower() in LANGUAGES:
+            parsed.language = str(language).lower()
         else:
-            codes.append("language_invalid")
+            codes.add("language_invalid", ("source", "language"))
     quantity = source.get("quantity", _ABSENT)
-    if quantity is not _ABSENT:
-        parsed.quantity = _quantity(quantity)
-        if parsed.quantity is None:
-            codes.append("quantity_invalid")
+    if quantity is not _ABSENT and codes.ok("source", "quantity"):
+        parsed.quantity = int(quantity)
     national_id = source.get("national_id", _ABSENT)
-    if national_id is not _ABSENT:
-        if isinstance(national_id, str) and 0 < len(national_id) <= MAX_NATIONAL_ID:
-            parsed.national_id = national_id
+    if national_id is not _ABSENT and codes.ok("source", "national_id"):
+        if national_id == "":
+            codes.add("national_id_invalid", ("source", "national_id"))
         else:
-            codes.append("national_id_invalid")
+            parsed.national_id = national_id
     return parsed
 
 
-def _validate_customer(customer: Any, codes: list[str]) -> None:
-    if not isinstance(customer, dict):
-        codes.append("customer_invalid")
-        return
-    cus_id = customer.get("id", _ABSENT)
-    if cus_id is not _ABSENT and (not isinstance(cus_id, str) or not _CUSTOMER_ID_RE.fullmatch(cus_id)):
-        codes.append("customer_id_invalid")
-    email = customer.get("email", _ABSENT)
-    if email is not _ABSENT and (
-        not _is_short_string(email, MAX_CUSTOMER_FIELD) or not _EMAIL_RE.fullmatch(str(email))
-    ):
-        codes.append("customer_email_invalid")
-    name = customer.get("name", _ABSENT)
-    if name is not _ABSENT and not _is_short_string(name, MAX_CUSTOMER_FIELD):
-        codes.append("customer_name_invalid")
-
-
-def _validate_optional_fields(body: dict[str, Any], codes: list[str]) -> None:
-    checks: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
-        ("reference", lambda v: _is_short_string(v, MAX_REFERENCE), "reference_invalid"),
-        ("description", lambda v: _is_short_string(v, MAX_DESCRIPTION), "description_invalid"),
+def _prose_optional_fields(body: dict[str, Any], codes: _Codes, require_channel: bool) -> str | None:
+    checks: tuple[tuple[str, Any, str], ...] = (
         ("success_url", is_http_url, "success_url_invalid"),
         ("failure_url", is_http_url, "fail_url_invalid"),
-        ("payment_type", lambda v: isinstance(v, str) and v in PAYMENT_TYPES, "payment_type_invalid"),
+        ("payment_type", lambda v: v in PAYMENT_TYPES, "payment_type_invalid"),
         ("metadata", _is_flat_metadata, "metadata_invalid"),
     )
     for name, valid, code in checks:
         value = body.get(name, _ABSENT)
-        if value is not _ABSENT and not valid(value):
-            codes.append(code)
+        if value is not _ABSENT and codes.ok(name) and not valid(value):
+            codes.add(code, (name,))
     customer = body.get("customer", _ABSENT)
-    if customer is not _ABSENT:
-        _validate_customer(customer, codes)
-
-
-def _validate_channel(body: dict[str, Any], codes: list[str], required: bool) -> str | None:
+    email = customer.get("email", _ABSENT) if isinstance(customer, dict) else _ABSENT
+    if email is not _ABSENT and codes.ok("customer", "email") and not _EMAIL_RE.fullmatch(str(email)):
+        codes.add("customer_email_invalid", ("customer", "email"))
     channel = body.get("processing_channel_id", _ABSENT)
     if channel is _ABSENT or channel == "":
-        if required:
-            codes.append("processing_channel_id_required")
+        if require_channel:
+            codes.add("processing_channel_id_required", ("processing_channel_id",))
         return None
-    if not isinstance(channel, str) or not _PROCESSING_CHANNEL_RE.fullmatch(channel):
-        codes.append("processing_channel_id_invalid")
-        return None
-    return channel
+    if codes.ok("processing_channel_id") and not _PROCESSING_CHANNEL_RE.fullmatch(str(channel)):
+        codes.add("processing_channel_id_invalid", ("processing_channel_id",))
+    return channel if isinstance(channel, str) else None
 
 
 def validate_payment(body: Any, *, require_processing_channel: bool) -> tuple[PaymentRequest | None, list[str]]:
     """Return the parsed request, or ``None`` and the list of error codes."""
     if not isinstance(body, dict):
         return None, ["request_json_invalid"]
-    codes: list[str] = []
-    _validate_amount_currency(body, codes)
-    source = _validate_source(body.get("source"), codes)
-    _validate_optional_fields(body, codes)
-    channel = _validate_channel(body, codes, require_processing_channel)
-    if codes:
-        return None, codes
+    body = _lenient(body)
+    codes = _Codes()
+    _schema_layer(body, codes)
+    _prose_amount_currency(body, codes)
+    source = body.get("source")
+    parsed_source = _prose_source(source, codes) if codes.ok("source") and isinstance(source, dict) else _Source()
+    channel = _prose_optional_fields(body, codes, require_processing_channel)
+    if codes.codes:
+        return None, codes.codes
     return (
         PaymentRequest(
             amount=int(body["amount"]),
             currency="QAR",
-            description=source.description,
-            language=source.language,
-            quantity=source.quantity,
-            national_id=source.national_id,
+            description=parsed_source.description,
+            language=parsed_source.language,
+            quantity=parsed_source.quantity,
+            national_id=parsed_source.national_id,
             reference=body.get("reference"),
             success_url=body.get("success_url"),
             failure_url=body.get("failure_url"),
@@ -268,18 +295,18 @@ def validate_refund(body: Any) -> tuple[RefundRequest | None, list[str]]:
         return RefundRequest(amount=None, reference=None, metadata=None), []
     if not isinstance(body, dict):
         return None, ["request_json_invalid"]
-    codes: list[str] = []
+    codes = _Codes()
+    for violation in violations(REFUND_VALIDATOR, body):
+        codes.add(code_for(violation), violation.path)
     amount = body.get("amount", _ABSENT)
-    if amount is not _ABSENT and not _is_amount(amount):
-        codes.append("amount_invalid")
-    reference = body.get("reference", _ABSENT)
-    if reference is not _ABSENT and not _is_short_string(reference, MAX_REFERENCE):
-        codes.append("reference_invalid")
+    if amount is not _ABSENT and codes.ok("amount") and not _is_amount(amount):
+        codes.add("amount_invalid", ("amount",))
     metadata = body.get("metadata", _ABSENT)
-    if metadata is not _ABSENT and not _is_flat_metadata(metadata):
-        codes.append("metadata_invalid")
-    if codes:
-        return None, codes
+    if metadata is not _ABSENT and codes.ok("metadata") and not _is_flat_metadata(metadata):
+        codes.add("metadata_invalid", ("metadata",))
+    if codes.codes:
+        return None, codes.codes
+    reference = body.get("reference", _ABSENT)
     return (
         RefundRequest(
             amount=None if amount is _ABSENT else amount,

@@ -1,7 +1,16 @@
-"""Webhook signing and at-least-once delivery on Checkout's retry schedule, with chaos on demand."""
+"""Webhook signing and at-least-once delivery on Checkout's retry schedule, with chaos on demand.
+
+Checkout delivers each event independently, at least once and in no guaranteed order
+(https://www.checkout.com/docs/workflows, "set up your webhook receiver", 20 Nov 2024; fidelity review
+S7 and F-22): a retry or a duplicate can arrive while an earlier attempt of the same event is still in
+flight, and different events of one payment can be in flight at once. ``SimConfig.webhook_workers``
+delivers from several threads, ``overlap_next`` / ``webhook_overlap_probability`` send two copies of an
+event at the same instant, and ``burst_next`` releases several events at the same instant.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -73,10 +82,12 @@ class _Job:
     event: WebhookEvent = field(compare=False)
     url: str = field(compare=False)
     attempt: int = field(compare=False, default=1)
+    #: Further events (or copies of ``event``) POSTed at the same instant, each from its own thread.
+    together: tuple[WebhookEvent, ...] = field(compare=False, default=())
 
 
 class WebhookDispatcher:
-    """Queues events per endpoint and delivers them from one background worker thread."""
+    """Queues events per endpoint and delivers them from ``SimConfig.webhook_workers`` background threads."""
 
     def __init__(self, config: SimConfig, clock: Clock, rng: random.Random) -> None:
         self._config = config
@@ -90,8 +101,11 @@ class WebhookDispatcher:
         self._paused = False
         self._stopping = False
         self._closed = False
-        self._thread: threading.Thread | None = None
+        self._threads: dict[int, threading.Thread] = {}
         self._duplicate_next = 0
+        self._overlap_next = 0
+        self._burst_next = 0
+        self._burst: list[WebhookEvent] = []
         self._reorder_next = 0
         self._drop_next = 0
         self._delay_next = 0
@@ -134,6 +148,26 @@ class WebhookDispatcher:
         with self._cond:
             self._duplicate_next += n
 
+    def overlap_next(self, n: int = 1) -> None:
+        """Deliver each of the next ``n`` events twice at the same instant (same event id, same bytes):
+        a redelivery that arrives while the first attempt is still in flight."""
+        with self._cond:
+            self._overlap_next += n
+
+    def burst_next(self, n: int = 2) -> None:
+        """Hold the next ``n`` events, then POST them all at the same instant, each from its own thread
+        (different events of one payment in flight together, finishing in any order)."""
+        with self._cond:
+            self._burst_next += n
+
+    def set_workers(self, n: int) -> None:
+        """Deliver from ``n`` threads from now on (``SimConfig.webhook_workers``); extra threads retire
+        once their current delivery is done."""
+        with self._cond:
+            self._config.webhook_workers = max(1, n)
+            self._cond.notify_all()
+        self._ensure_worker()
+
     def reorder_next(self, n: int = 2) -> None:
         """Hold the next ``n`` events, then deliver them in reverse order."""
         with self._cond:
@@ -151,21 +185,26 @@ class WebhookDispatcher:
             self._delay_next_seconds = seconds
 
     def release_held(self) -> None:
-        """Deliver events held by ``reorder_next`` now (reversed), even if fewer than ``n`` arrived."""
+        """Deliver events held by ``reorder_next`` now (reversed) and by ``burst_next`` (together), even
+        if fewer than ``n`` arrived."""
         with self._cond:
-            self._reorder_next = 0
+            self._reorder_next = self._burst_next = 0
             self._release_locked()
+            self._release_burst_locked()
 
     def reset_chaos(self) -> None:
         with self._cond:
             self._duplicate_next = self._reorder_next = self._drop_next = self._delay_next = 0
+            self._overlap_next = self._burst_next = 0
             self._release_locked()
+            self._release_burst_locked()
 
     def clear(self) -> None:
         """Forget queued events and history (the worker keeps running)."""
         with self._cond:
             self._queue.clear()
             self._held.clear()
+            self._burst.clear()
             self.events.clear()
             self.deliveries.clear()
             self.dropped.clear()
@@ -183,6 +222,12 @@ class WebhookDispatcher:
                 self.dropped.append(event)
                 return
             copies = 1
+            overlap = False
+            if self._overlap_next > 0:
+                self._overlap_next -= 1
+                overlap = True
+            elif self._rng.random() < self._config.webhook_overlap_probability:
+                overlap = True
             if self._duplicate_next > 0:
                 self._duplicate_next -= 1
                 copies = 2
@@ -194,6 +239,12 @@ class WebhookDispatcher:
                 delay += self._delay_next_seconds
             if self._rng.random() < self._config.webhook_reorder_probability:
                 delay += self._rng.uniform(0, _REORDER_MAX_DELAY)
+            if self._burst_next > 0:
+                self._burst.extend([event] * (copies + overlap))
+                self._burst_next -= 1
+                if self._burst_next == 0:
+                    self._release_burst_locked()
+                return
             if self._reorder_next > 0:
                 self._held.extend([event] * copies)
                 self._reorder_next -= 1
@@ -201,8 +252,13 @@ class WebhookDispatcher:
                     self._release_locked()
                 return
             for _ in range(copies):
-                self._enqueue_locked(event, delay)
+                self._enqueue_locked(event, delay, together=(event,) if overlap else ())
         self._ensure_worker()
+
+    def _release_burst_locked(self) -> None:
+        burst, self._burst = self._burst, []
+        if burst:
+            self._enqueue_locked(burst[0], 0.0, together=tuple(burst[1:]))
 
     def _release_locked(self) -> None:
         held, self._held = self._held, []
@@ -211,11 +267,11 @@ class WebhookDispatcher:
         if held:
             self._cond.notify_all()
 
-    def _enqueue_locked(self, event: WebhookEvent, delay: float) -> None:
+    def _enqueue_locked(self, event: WebhookEvent, delay: float, together: tuple[WebhookEvent, ...] = ()) -> None:
         due = self._clock.now() + timedelta(seconds=delay * self._config.time_scale)
         for url in self._config.webhook_urls:
             self._seq += 1
-            self._queue.append(_Job(due, self._seq, event, url))
+            self._queue.append(_Job(due, self._seq, event, url, together=together))
         self._cond.notify_all()
 
     # -- worker --------------------------------------------------------------------------------
@@ -229,21 +285,24 @@ class WebhookDispatcher:
         with self._cond:
             if self._closed or not self._config.webhook_urls:
                 return
-            if self._thread is not None and self._thread.is_alive():
-                return
+            self._threads = {i: t for i, t in self._threads.items() if t.is_alive()}
             self._stopping = False
-            self._thread = threading.Thread(target=self._run, name="cko-sim-webhooks", daemon=True)
-            self._thread.start()
+            for index in range(max(1, self._config.webhook_workers)):
+                if index not in self._threads:
+                    thread = threading.Thread(
+                        target=self._run, args=(index,), name=f"cko-sim-webhooks-{index}", daemon=True
+                    )
+                    self._threads[index] = thread
+                    thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
         with self._cond:
             self._stopping = True
             self._closed = True
             self._cond.notify_all()
-            thread = self._thread
-        if thread is not None:
+            threads, self._threads = list(self._threads.values()), {}
+        for thread in threads:
             thread.join(timeout)
-        self._thread = None
 
     def _wake(self) -> None:
         with self._cond:
@@ -258,11 +317,15 @@ class WebhookDispatcher:
             return job
         return None
 
-    def _run(self) -> None:
+    def _run(self, index: int = 0) -> None:
         with httpx.Client(timeout=self._config.webhook_timeout_seconds) as client:
             while True:
                 with self._cond:
                     if self._stopping:
+                        return
+                    if index >= max(1, self._config.webhook_workers):  # set_workers(fewer): retire
+                        if self._threads.get(index) is threading.current_thread():
+                            del self._threads[index]
                         return
                     job = self._next_ready_locked()
                     if job is None:
@@ -270,17 +333,41 @@ class WebhookDispatcher:
                         continue
                     self._in_progress += 1
                 try:
-                    result = self._send(client, job)
+                    results = self._send_together(job) if job.together else [(job, self._send(client, job))]
                 finally:
                     with self._cond:
                         self._in_progress -= 1
-                self._record(job, result)
+                for sent, result in results:
+                    self._record(sent, result)
 
     def _wait_seconds_locked(self) -> float:
         if self._paused or not self._queue:
             return _POLL_SECONDS * 5
         remaining = (min(self._queue).due - self._clock.now()).total_seconds()
         return max(min(remaining, _POLL_SECONDS), 0.001)
+
+    def _send_together(self, job: _Job) -> list[tuple[_Job, int | str]]:
+        """POST ``job.event`` and ``job.together`` at the same instant, one thread and connection each."""
+        events = (job.event, *job.together)
+        jobs = [_Job(job.due, job.seq, e, job.url, job.attempt) for e in events]
+        results: list[int | str] = ["error: not sent"] * len(jobs)
+        start = threading.Barrier(len(jobs))
+
+        def deliver(index: int) -> None:
+            with httpx.Client(timeout=self._config.webhook_timeout_seconds) as client:
+                with contextlib.suppress(threading.BrokenBarrierError):  # a sibling never started: send anyway
+                    start.wait(self._config.webhook_timeout_seconds)
+                results[index] = self._send(client, jobs[index])
+
+        threads = [
+            threading.Thread(target=deliver, args=(i,), name=f"cko-sim-webhook-overlap-{i}", daemon=True)
+            for i in range(len(jobs))
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return list(zip(jobs, results, strict=True))
 
     def _send(self, client: httpx.Client, job: _Job) -> int | str:
         headers = {

@@ -30,7 +30,7 @@ class BenchResolver(Resolver):
                                 "AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com", "AWS::NoValue": None}  # fmt: skip
         refs.update(parameters)
         types = {k: str(v.get("Type", "String")) for k, v in template.parameters.items()}
-        super().__init__(refs, {}, types)
+        super().__init__(refs, {}, types, template.doc.get("Conditions"))  # Fn::If (e.g. UseEdge) as deployed
         self.template = template
 
     def ref(self, name: str) -> Any:

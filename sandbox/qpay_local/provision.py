@@ -59,7 +59,7 @@ def create_resources(stack: LocalStack) -> Resolver:  # noqa: PLR0915 - one pass
         attrs[f"{logical_id}.Arn"] = p.format("local") + f"{stack.stack_name}-{logical_id}"
     refs.update(parameters(stack))
     types = {k: str(v.get("Type", "String")) for k, v in t.parameters.items()}
-    resolver = Resolver(refs, attrs, types)
+    resolver = Resolver(refs, attrs, types, t.doc.get("Conditions"))
 
     ddb = stack.client("dynamodb")
     for logical_id, res in t.of_type("AWS::DynamoDB::Table").items():
@@ -76,6 +76,8 @@ def create_resources(stack: LocalStack) -> Resolver:  # noqa: PLR0915 - one pass
 
     sm = stack.client("secretsmanager")
     for logical_id, res in t.of_type("AWS::SecretsManager::Secret").items():
+        if not resolver.active(res):  # e.g. the origin-verify secret exists only behind the edge
+            continue
         props = res.get("Properties", {})
         name = str(resolver.resolve(props.get("Name", f"{stack.stack_name}/{logical_id}")))
         value = props.get("SecretString")

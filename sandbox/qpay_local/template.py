@@ -192,11 +192,42 @@ class Resolver:
     """
 
     def __init__(
-        self, refs: dict[str, Any], attrs: dict[str, Any], parameter_types: dict[str, str] | None = None
+        self,
+        refs: dict[str, Any],
+        attrs: dict[str, Any],
+        parameter_types: dict[str, str] | None = None,
+        conditions: dict[str, Any] | None = None,
     ) -> None:
         self.refs = refs
         self.attrs = attrs
         self.parameter_types = parameter_types or {}
+        self.conditions = conditions or {}  # the template's Conditions, for Fn::If
+
+    def condition(self, name: str) -> bool:
+        """A template condition, evaluated against the local parameter values."""
+        if name not in self.conditions:
+            raise KeyError(f"cannot resolve Condition {name}")
+        return self._truth(self.conditions[name])
+
+    def _truth(self, expr: Any) -> bool:
+        ((key, arg),) = dict(expr).items()
+        if key == "Condition":
+            return self.condition(str(arg))
+        if key == "Fn::Equals":
+            left, right = (self.resolve(a) for a in arg)
+            return str(left) == str(right)
+        if key == "Fn::Not":
+            return not self._truth(arg[0])
+        if key == "Fn::And":
+            return all(self._truth(a) for a in arg)
+        if key == "Fn::Or":
+            return any(self._truth(a) for a in arg)
+        raise KeyError(f"cannot evaluate condition function {key}")
+
+    def active(self, resource: dict[str, Any]) -> bool:
+        """Whether a resource exists under the local parameter values (its ``Condition``, if any)."""
+        name = resource.get("Condition")
+        return name is None or self.condition(str(name))
 
     def ref(self, name: str) -> Any:
         if name not in self.refs:
@@ -245,6 +276,9 @@ class Resolver:
             if key == "Fn::Select":
                 index, items = arg
                 return self.resolve(items)[int(self.resolve(index))]
+            if key == "Fn::If":
+                name, yes, no = arg
+                return self.resolve(yes if self.condition(str(name)) else no)
             if key == "Fn::Split":
                 sep, text = arg
                 return str(self.resolve(text)).split(str(sep))

@@ -22,6 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from cko_sim import spec_schemas
+
 Schema = dict[str, Any]
 
 #: Checkout's API reference repository and the commit the schemas are derived from (2021-07-20).
@@ -373,67 +375,22 @@ ANY_ERROR: Schema = {"$comment": OURS + "Error or ValidationError", "anyOf": [ER
 
 # --- requests (open objects, as published) -------------------------------------------------------
 
-# CustomerRequest in output/swagger.json @ 9ec49d4 (referenced by PaymentRequest.yaml @ 2fc946c)
-CUSTOMER_REQUEST: Schema = {
-    "$comment": cite("output/swagger.json#/components/schemas/CustomerRequest", commit=BUNDLED_COMMIT),
-    "type": "object",
-    "properties": {
-        "id": {"type": "string", "pattern": r"^(cus)_(\w{26})$"},
-        "email": {"type": "string", "format": "email", "maxLength": 255},
-        "name": {"type": "string", "maxLength": 255},
-    },
-}
-
-# nas_spec PaymentRequestSource.yaml (`type` required) with abc_spec
-# RequestSources/PaymentRequestQPaySource.yaml (the QPay fields), both @ 2fc946c. The published
-# description limit (255 characters after UTF-8 URL encoding) is prose, not a schema keyword: the
-# simulator enforces it (tests/simulator/test_sim_validation.py).
-QPAY_REQUEST_SOURCE: Schema = {
-    "$comment": cites(
-        PAYMENTS + "PaymentRequestSource.yaml", ABC_PAYMENTS + "RequestSources/PaymentRequestQPaySource.yaml"
-    ),
-    "type": "object",
-    "required": ["type", "description"],
-    "properties": {
-        "type": {"type": "string"},
-        "description": {"type": "string"},
-        "quantity": {"type": "integer", "minimum": 1},
-        "language": {"type": "string"},
-        "national_id": {"type": "string", "maxLength": 32},
-    },
-}
-
-# nas_spec/components/schemas/Payments/PaymentRequest.yaml @ 2fc946c, the fields a QPay payment
-# sends, with `source` as the QPay source (the 2021 NAS discriminator mapping predates QPay).
-PAYMENT_REQUEST: Schema = {
-    "$comment": cite(PAYMENTS + "PaymentRequest.yaml"),
-    "type": "object",
-    "required": ["currency"],
-    "properties": {
-        "source": QPAY_REQUEST_SOURCE,
-        "amount": {"type": "integer", "minimum": 0},
-        "currency": CURRENCY,
-        "payment_type": {"type": "string", "enum": PAYMENT_TYPES},
-        "reference": {"type": "string", "maxLength": 50},
-        "description": {"type": "string", "maxLength": 100},
-        "customer": CUSTOMER_REQUEST,
-        "processing_channel_id": {"type": "string"},
-        "success_url": {"type": "string", "format": "uri", "maxLength": 255},
-        "failure_url": {"type": "string", "format": "uri", "maxLength": 255},
-        "metadata": {"type": "object"},
-    },
-}
-
-# nas_spec/components/schemas/Payments/RefundRequest.yaml @ 2fc946c
-REFUND_REQUEST: Schema = {
-    "$comment": cite(PAYMENTS + "RefundRequest.yaml"),
-    "type": "object",
-    "properties": {
-        "amount": {"type": "integer", "minimum": 0},
-        "reference": {"type": "string", "maxLength": 50},
-        "metadata": {"type": "object"},
-    },
-}
+# The request schemas are not written here: they are derived mechanically from the published files by
+# `python -m cko_sim.spec_derive` (sandbox/cko_sim/spec/*.json) and the simulator validates every request
+# with the same files, so the simulator and these tests share one source. `test_schemas_derived.py`
+# regenerates them from the spec copy and compares, and checks each node against the file it cites.
+#
+# PAYMENT_REQUEST: nas_spec/components/schemas/Payments/PaymentRequest.yaml @ 2fc946c, the fields a QPay
+# payment sends, with `source` as the QPay source: nas_spec PaymentRequestSource.yaml (`type` required)
+# with abc_spec RequestSources/PaymentRequestQPaySource.yaml (the 2021 NAS discriminator mapping predates
+# QPay), and `customer` as CustomerRequest of output/swagger.json @ 9ec49d4. The published description
+# limit (255 characters after UTF-8 URL encoding) is prose, not a schema keyword: the simulator enforces
+# it as a second layer (tests/simulator/test_sim_validation.py).
+PAYMENT_REQUEST: Schema = spec_schemas.PAYMENT_REQUEST
+QPAY_REQUEST_SOURCE: Schema = PAYMENT_REQUEST["properties"]["source"]
+CUSTOMER_REQUEST: Schema = PAYMENT_REQUEST["properties"]["customer"]
+# REFUND_REQUEST: nas_spec/components/schemas/Payments/RefundRequest.yaml @ 2fc946c
+REFUND_REQUEST: Schema = spec_schemas.REFUND_REQUEST
 
 
 # --- operations ----------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """The simulator refuses (4xx) every request body Checkout's published request schema refuses, for the
-fields QPay uses: ``PaymentRequest`` with the QPay source, and ``RefundRequest`` (as derived in
-``schemas.py``).
+fields QPay uses: ``PaymentRequest`` with the QPay source, and ``RefundRequest`` (derived by
+``python -m cko_sim.spec_derive``; the simulator validates with the same files at run time, so this
+guards that its prose layer and error mapping never let through what the published schema refuses).
 
 The converse is not required: the simulator is stricter where Checkout documents more than the schema
 says (QAR only, the URL-encoded description limit, one level of metadata, http(s) return URLs). The

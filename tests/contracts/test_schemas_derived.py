@@ -3,8 +3,12 @@
 Always: each is a valid draft 2020-12 schema, names its source, and the checker enforces the
 formats and integer semantics the spec relies on; the README carries the licence and the citation.
 
-Where a copy of the published files is at hand (``/work/shared/checkout-api-spec`` on a developer's
-machine, ``$QPAY_SHARED_DIR``, or ``shared/`` beside the repository; skipped otherwise):
+Where a copy of the published files is at hand (``shared/checkout-api-spec`` beside the repository, as
+in every worktree and in CI's clone, or ``$QPAY_SHARED_DIR/checkout-api-spec``; skipped only where
+there is none):
+
+- the request schemas the simulator validates with (``sandbox/cko_sim/spec/*.json``) are exactly what
+  ``python -m cko_sim.spec_derive`` derives from the published files now;
 
 - no file of the repository is a copy of one of them (byte for byte, after normalising line ends and
   trailing spaces, or as the same parsed YAML/JSON);
@@ -21,6 +25,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +34,7 @@ from typing import Any
 import pytest
 import yaml
 
+from cko_sim import spec_derive, spec_schemas
 from tests.contracts import schemas
 from tests.contracts.checker import Validator, errors
 
@@ -58,19 +64,16 @@ _CITATION = re.compile(r"^derived from (?P<repo>[\w.-]+/[\w.-]+)@(?P<commit>[0-9
 
 
 def _shared_spec() -> Path | None:
-    candidates = [
-        Path(os.environ.get("QPAY_SHARED_DIR", "/nonexistent")) / "checkout-api-spec",
-        Path("/work/shared/checkout-api-spec"),
-        ROOT.parent / "shared" / "checkout-api-spec",
-    ]
-    return next((c for c in candidates if (c / "nas_spec").is_dir()), None)
+    """``$QPAY_SHARED_DIR/checkout-api-spec`` or ``shared/checkout-api-spec`` beside the repository root
+    (where every worktree and CI's clone have it)."""
+    return spec_derive.find_spec()
 
 
 @pytest.fixture(scope="module")
 def shared() -> Path:
     found = _shared_spec()
     if found is None:
-        pytest.skip("no copy of Checkout's published spec here (CI): the derivation is checked where there is one")
+        pytest.skip("no copy of Checkout's published spec beside the repository (../shared/checkout-api-spec)")
     return found
 
 
@@ -411,3 +414,37 @@ def test_the_comparison_catches_a_wrong_derivation(
     comparison = Comparison(shared)
     comparison.visit(schema, "")
     assert comparison.problems
+
+
+# --- the request schemas: one source for the simulator and these tests ---------------------------
+
+
+def test_the_simulator_and_the_contract_tests_validate_with_the_same_request_schemas() -> None:
+    assert schemas.PAYMENT_REQUEST is spec_schemas.PAYMENT_REQUEST
+    assert schemas.REFUND_REQUEST is spec_schemas.REFUND_REQUEST
+    assert spec_schemas.PAYMENT_VALIDATOR.schema is spec_schemas.PAYMENT_REQUEST
+    assert spec_schemas.REFUND_VALIDATOR.schema is spec_schemas.REFUND_REQUEST
+
+
+def test_checked_in_request_schemas_are_what_the_published_spec_gives(shared: Path) -> None:
+    derived = spec_derive.derive_all(shared)
+    assert set(derived) == {p.name for p in spec_schemas.SPEC_DIR.glob("*.json")}
+    for name, schema in derived.items():
+        text = (spec_schemas.SPEC_DIR / name).read_text(encoding="utf-8")
+        assert text == spec_derive.render(schema), f"{name} is stale: python -m cko_sim.spec_derive"
+    assert spec_derive.main(["--spec", str(shared), "--check"]) == 0
+
+
+def test_the_derivation_follows_the_published_files(shared: Path, tmp_path: Path) -> None:
+    """A published limit that changes changes the derived schema (the derivation reads, it does not copy)."""
+    copy_root = tmp_path / "checkout-api-spec"
+    shutil.copytree(shared, copy_root)
+    request = copy_root / spec_derive.PAYMENTS / "PaymentRequest.yaml"
+    request.write_text(request.read_text(encoding="utf-8").replace("maxLength: 50", "maxLength: 64"), encoding="utf-8")
+    source = copy_root / spec_derive.QPAY_SOURCE
+    source.write_text(source.read_text(encoding="utf-8").replace("maxLength: 32", "maxLength: 20"), encoding="utf-8")
+    derived = spec_derive.derive_all(copy_root)["payment_request.json"]
+    assert derived["properties"]["reference"]["maxLength"] == 64
+    assert derived["properties"]["source"]["properties"]["national_id"]["maxLength"] == 20
+    assert derived != spec_schemas.PAYMENT_REQUEST
+    assert spec_derive.main(["--spec", str(copy_root), "--check"]) == 1

@@ -140,3 +140,22 @@ def test_every_emitted_body_matches_its_published_set(
         assert NATIONAL_ID.encode() not in event.body
         seen.add(event.type)
     assert seen == set(QPAY_EVENT_TYPES)
+
+
+WEBHOOK_FIXTURES = sorted((Path(__file__).resolve().parents[2] / "events" / "WebhookFunction").glob("payment_*.json"))
+
+
+@pytest.mark.parametrize("fixture", WEBHOOK_FIXTURES, ids=lambda p: p.stem)
+def test_webhook_fixtures_have_the_published_field_sets(fixture: Path) -> None:
+    """F-15: the replayable fixtures in events/ carry what Checkout publishes for their type (they are
+    generated from the simulator's bodies: ``tests/handlers/test_fixtures.py`` fails on drift)."""
+    event = json.loads(fixture.read_text(encoding="utf-8"))
+    body = json.loads(event["body"])
+    name = fixture.stem
+    assert body["type"] == name
+    assert check_body(body, FIELD_SETS[name], _example(name)) == []
+    assert NATIONAL_ID not in event["body"]
+
+
+def test_every_webhook_type_has_a_fixture() -> None:
+    assert {p.stem for p in WEBHOOK_FIXTURES} == set(QPAY_EVENT_TYPES)

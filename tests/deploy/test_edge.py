@@ -5,6 +5,7 @@ it brings its own, and every route has its own throttle."""
 
 from __future__ import annotations
 
+import ast
 import re
 from typing import Any
 
@@ -121,3 +122,92 @@ def test_every_route_has_its_own_throttle(transformed: dict[str, Any]) -> None:
     for route, s in settings.items():
         assert {"ThrottlingBurstLimit", "ThrottlingRateLimit"} <= set(s), route
     assert settings["POST /payments/{id}/refunds"]["ThrottlingRateLimit"] == 5  # the back office, not the public
+
+
+_INTEGRATION = re.compile(r"functions/\$\{(\w+)Aliaslive\}/invocations")
+_SECRET_REF = "{{resolve:secretsmanager:${OriginVerifySecret}:SecretString:current"
+
+
+def _route_functions(transformed: dict[str, Any]) -> dict[str, bool]:
+    """Function logical id -> serves a public route (from the integrations of the API definition)."""
+    (api,) = resources_of(transformed, "AWS::ApiGatewayV2::Api").values()
+    out: dict[str, bool] = {}
+    for methods in api["Properties"]["Body"]["paths"].values():
+        for method, op in methods.items():
+            if method.startswith("x-"):
+                continue
+            match = _INTEGRATION.search(op["x-amazon-apigateway-integration"]["uri"]["Fn::Sub"])
+            assert match, op
+            public = not any("AWS_IAM" in s for s in op.get("security", []))
+            out[match.group(1)] = out.get(match.group(1), False) or public
+    return out
+
+
+def _reads_origin_secret(role: dict[str, Any]) -> bool:
+    return "OriginVerifySecret" in str(role["Properties"].get("Policies"))
+
+
+def test_cloudfront_sends_the_origin_verify_secret_and_every_public_function_requires_it(
+    transformed: dict[str, Any],
+) -> None:
+    res = transformed["Resources"]
+    (origin,) = res["EdgeDistribution"]["Properties"]["DistributionConfig"]["Origins"]
+    assert origin["CustomOriginConfig"]["OriginKeepaliveTimeout"] == 60  # docs/deploy.md, "Edge latency"
+    (header,) = origin["OriginCustomHeaders"]
+    assert header["HeaderName"] == "x-origin-verify"
+    pinned, generated = header["HeaderValue"]["Fn::If"][1:]
+    assert header["HeaderValue"]["Fn::If"][0] == "OriginVerifyPinned"
+    assert pinned["Fn::Sub"] == _SECRET_REF + "::${OriginVerifyVersionId}}}"  # a rotation changes the reference
+    assert generated["Fn::Sub"] == _SECRET_REF + "}}"
+    secret = res["OriginVerifySecret"]
+    assert secret["Condition"] == "UseEdge"
+    generate = secret["Properties"]["GenerateSecretString"]
+    assert generate["GenerateStringKey"] == "current" and generate["PasswordLength"] >= 32
+    assert transformed["Conditions"]["OriginVerifyPinned"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "OriginVerifyVersionId"}, ""]}]
+    }
+
+    routes = _route_functions(transformed)
+    assert sorted(fn for fn, public in routes.items() if public) == [
+        "CreatePaymentFunction",
+        "GetPaymentFunction",
+        "PaymentReturnFunction",
+        "WebhookFunction",
+    ]
+    for logical_id, props in (
+        (k, r["Properties"]) for k, r in resources_of(transformed, "AWS::Lambda::Function").items()
+    ):
+        env = props["Environment"]["Variables"]
+        role = res[props["Role"]["Fn::GetAtt"][0]]
+        if routes.get(logical_id):
+            # under the edge the function names the secret and may read it; without it, no check
+            assert env["ORIGIN_VERIFY_SECRET_ID"] == {"Fn::If": ["UseEdge", {"Ref": "OriginVerifySecret"}, ""]}
+            assert {"Fn::If": ["UseEdge", {"Ref": "OriginVerifySecret"}, {"Ref": "AWS::NoValue"}]} in [
+                r
+                for p in role["Properties"]["Policies"]
+                for s in p["PolicyDocument"]["Statement"]
+                if s["Action"] == "secretsmanager:GetSecretValue"
+                for r in (s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]])
+            ]
+            # and its handler checks it (functions/qpay/api/origin.py), before anything else
+            module = props["Handler"].rsplit(".", 1)[0].replace(".", "/")
+            source = (ROOT / "functions" / f"{module}.py").read_text()
+            assert "deps.origin_check().verify(event)" in source, logical_id
+        else:  # the refund route (SigV4 on the origin domain) and the background functions
+            assert "ORIGIN_VERIFY_SECRET_ID" not in env and not _reads_origin_secret(role), logical_id
+
+
+def test_refusals_at_the_origin_raise_an_alarm_only_behind_the_edge() -> None:
+    """The alarm counts the metric the origin check emits (a rename on either side fails here)."""
+    source = (ROOT / "functions/qpay/api/origin.py").read_text()
+    emitted = {
+        node.args[0].value
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Call)
+        and getattr(node.func, "id", None) == "metric"
+        and node.args
+        and isinstance(node.args[0], ast.Constant)
+    }
+    alarm = template()["Resources"]["OriginVerifyRejectionsAlarm"]
+    assert alarm["Condition"] == "UseEdge"
+    assert emitted and alarm["Properties"]["MetricName"] in emitted

@@ -390,6 +390,8 @@ def _resolver(deployed: Deployed, transformed: dict[str, Any]) -> Any:
         "AWS::Partition": "aws",
         "AWS::StackName": rehearsal.STACK,
         "AWS::URLSuffix": "amazonaws.com",
+        "AWS::NoValue": None,
+        **{k: str(v["Default"]) for k, v in transformed.get("Parameters", {}).items() if "Default" in v},
         **deployed.parameters,
     }
     attrs: dict[str, Any] = {}
@@ -410,4 +412,4 @@ def _resolver(deployed: Deployed, transformed: dict[str, Any]) -> Any:
             )
     for secret in deployed.moto_template.secret_ids:
         refs[secret] = deployed.outputs["SecretArn"]
-    return Resolver(refs, attrs)
+    return Resolver(refs, attrs, conditions=transformed.get("Conditions"))

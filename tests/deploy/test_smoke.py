@@ -32,3 +32,11 @@ def test_smoke_fails_with_a_wrong_key(stack: LocalStack, capsys: pytest.CaptureF
 def test_smoke_fails_when_nothing_answers(capsys: pytest.CaptureFixture[str]) -> None:
     assert smoke.main(["--url", "http://127.0.0.1:9", "--key", "k"]) == 1
     assert "FAIL  create: ConnectError" in capsys.readouterr().out
+
+
+def test_an_origin_that_answers_strangers_fails_the_origin_check(stack: LocalStack) -> None:
+    """This stack has no edge, so its origin answers without x-origin-verify: --origin-url must fail."""
+    checks = smoke.run(stack.api_url, stack.keys.merchant_api_key, origin_url=stack.api_url)
+    (origin,) = [c for c in checks if c.name == "origin refuses requests around the edge"]
+    assert not origin.ok and origin.detail == "200"
+    assert all(c.ok for c in checks if c is not origin)

@@ -286,7 +286,11 @@ def test_send_task_success_is_granted_on_star(transformed: dict[str, Any]) -> No
 
 def test_the_new_codes_permissions(transformed: dict[str, Any]) -> None:
     secret = {"Ref": "CheckoutKeysSecret"}
-    assert _grants(_policy_statements(transformed, "GetPaymentFunction"), "secretsmanager:GetSecretValue") == [secret]
+    behind_the_edge = {"Fn::If": ["UseEdge", {"Ref": "OriginVerifySecret"}, {"Ref": "AWS::NoValue"}]}
+    assert _grants(_policy_statements(transformed, "GetPaymentFunction"), "secretsmanager:GetSecretValue") == [
+        secret,
+        behind_the_edge,  # the origin-verify values (test_edge.py)
+    ]
     assert _grants(_policy_statements(transformed, "WebhookFunction"), "dynamodb:Query") == [
         {"Fn::GetAtt": ["PaymentsTable", "Arn"]},  # a refund outcome reads the payment and its refunds
         {"Fn::Sub": "${PaymentsTable.Arn}/index/by-cko-id"},

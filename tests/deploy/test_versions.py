@@ -49,6 +49,9 @@ CHANGED = {
     "CustomerDataRetentionDays": "60",
     "ReconcileWindowDays": "2",
     "CheckoutListsPendingRefunds": "true",
+    # UseEdge (the origin-verify secret the public functions require) reads these two
+    "Edge": "none",
+    "EdgeWebAclArn": "arn:aws:wafv2:us-east-1:123456789012:global/webacl/qpay-prod-edge-acl/0a1b2c3d",
 }
 
 #: Run in the gate's venv: transform each (template, parameters) and print {function: version id}.

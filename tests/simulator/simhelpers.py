@@ -46,6 +46,10 @@ class Sink:
         self.statuses: deque[int] = deque()
         self.default_status = 200
         self.sleep = 0.0
+        #: When set, every request waits here: it passes only while as many requests as the barrier has
+        #: parties are inside the receiver at once (proof of overlapping deliveries, whatever the timing).
+        self.gate: threading.Barrier | None = None
+        self.overlapped = 0
         self._lock = threading.Lock()
         self._server = make_server("127.0.0.1", 0, self._app, threaded=True)
         self.url = f"http://127.0.0.1:{self._server.server_port}/webhooks/checkout"
@@ -60,6 +64,14 @@ class Sink:
             status = self.statuses.popleft() if self.statuses else self.default_status
         if self.sleep:
             time.sleep(self.sleep)
+        gate = self.gate
+        if gate is not None:
+            try:
+                gate.wait()
+            except threading.BrokenBarrierError:
+                return Response("not overlapped", status=500)(environ, start_response)
+            with self._lock:
+                self.overlapped += 1
         return Response("ok", status=status)(environ, start_response)
 
     def bodies(self) -> list[dict[str, Any]]:

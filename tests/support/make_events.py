@@ -2,21 +2,26 @@
 
 Every fixture is in the shape its source really sends (API Gateway HTTP API payload v2, Checkout.com
 notifications inside them, DynamoDB stream batches as Lambda delivers them, Step Functions task
-payloads, EventBridge Scheduler events). Folder = the template's function logical id. Webhooks are
-signed with the documented test key ``tests.support.keys.WEBHOOK_SIGNING_KEY``; national IDs are synthetic.
+payloads, EventBridge Scheduler events). Folder = the template's function logical id. Webhook bodies are
+built by the simulator's own code (``cko_sim.event_bodies``: Checkout's published field set per type, the
+bytes cko_sim signs and sends) about one fixed payment, and signed with the documented test key ``tests.support.keys.WEBHOOK_SIGNING_KEY``; national IDs are synthetic.
 """
 
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from cko_sim import SimConfig
+from cko_sim.event_bodies import EventFacts, event_body
+from cko_sim.models.state import Payment as SimPayment
 from qpay.api.auth import mint_order_token
 from qpay.domain.states import QPAY_EVENT_TYPES
 from tests.support import keys
 from tests.support.apigw import http_event
-from tests.support.webhooks import encode, notification, sign
+from tests.support.webhooks import sign
 
 ROOT = Path(__file__).resolve().parents[2] / "events"
 
@@ -133,24 +138,82 @@ def api_events() -> dict[str, dict[str, Any]]:
 
 
 WEBHOOK_TYPES = QPAY_EVENT_TYPES
+#: Where the simulator's bodies point their links (Checkout's sandbox host), and the webhook version it sends.
+CHECKOUT_BASE = "https://api.sandbox.checkout.com"
+CAPTURED_AMOUNT = 12500
+REFUND_AMOUNT = 2500
+REFUND_TYPES = ("payment_refund_pending", "payment_refunded", "payment_refund_declined")
+
+
+def _sim_payment(event_type: str) -> SimPayment:
+    """The simulator's record of the fixture payment as it stands when it sends ``event_type``: what the
+    product sent (reference, amount, its ``qpay_payment_id`` metadata), and the balances at that moment."""
+    created = datetime.fromisoformat(EVENT_TIME)
+    payment = SimPayment(
+        id=CKO_ID,
+        pun="fixturepun0000000001",
+        amount=CAPTURED_AMOUNT,
+        currency="QAR",
+        reference="ORD-FIXTURE-1",
+        description="Order ORD-FIXTURE-1",
+        language="en",
+        quantity=1,
+        national_id=None,
+        success_url=None,
+        failure_url=None,
+        customer={},
+        metadata={"qpay_payment_id": PAYMENT_ID},
+        processing_channel_id=keys.PROCESSING_CHANNEL_ID,
+        requested_on=created,
+        expires_on=None,
+        base_url=CHECKOUT_BASE,
+    )
+    if event_type in ("payment_captured", *REFUND_TYPES):
+        payment.total_captured = CAPTURED_AMOUNT
+    if event_type == "payment_refunded":
+        payment.total_refunded = REFUND_AMOUNT  # the balances after the refund settled
+    return payment
+
+
+#: The response code and summary the simulator puts on each outcome (``cko_sim.core``).
+OUTCOME_CODES: dict[str, tuple[str, str]] = {
+    "payment_captured": ("10000", "Approved"),
+    "payment_capture_declined": ("20006", "Declined"),
+    "payment_refunded": ("10000", "Approved"),
+    "payment_refund_declined": ("20006", "Refund declined"),
+}
+
+
+def webhook_body(event_type: str, *, event_id: str, action_id: str | None) -> bytes:
+    """The exact bytes the simulator sends for ``event_type`` (``cko_sim.event_bodies.event_body``,
+    Checkout's published field set for that type) about the fixture payment."""
+    refund = event_type in REFUND_TYPES
+    code = OUTCOME_CODES.get(event_type)
+    facts = EventFacts(
+        event_id=event_id,
+        event_type=event_type,
+        version=SimConfig().event_version,
+        created_on=datetime.fromisoformat(EVENT_TIME),
+        payment=_sim_payment(event_type),
+        base=CHECKOUT_BASE,
+        action_id=None if event_type == "payment_pending" else action_id,
+        amount=REFUND_AMOUNT if refund else CAPTURED_AMOUNT,
+        reference=REFUND_ID if refund else "ORD-FIXTURE-1",
+        response_code=code[0] if code else None,
+        response_summary=code[1] if code else None,
+    )
+    return event_body(facts)
 
 
 def webhook_events() -> dict[str, dict[str, Any]]:
     out = {}
     for i, event_type in enumerate(WEBHOOK_TYPES):
-        refund = "refund" in event_type
-        doc = notification(
+        refund = event_type in REFUND_TYPES
+        raw = webhook_body(
             event_type,
-            cko_payment_id=CKO_ID,
-            payment_id=PAYMENT_ID,
-            amount=2500 if refund else 12500,
-            reference=REFUND_ID if refund else "ORD-FIXTURE-1",
-            action_id=REFUND_ACTION if refund else "act_" + _pad(f"fixtureaction{chr(97 + i)}"),
             event_id="evt_" + _pad(f"fixture{event_type.replace('_', '')}"),
+            action_id=REFUND_ACTION if refund else "act_" + _pad(f"fixtureaction{chr(97 + i)}"),
         )
-        doc["created_on"] = EVENT_TIME
-        doc["data"]["processed_on"] = EVENT_TIME
-        raw = encode(doc)
         out[f"WebhookFunction/{event_type}.json"] = _fixed(
             http_event(
                 "POST",
@@ -159,15 +222,9 @@ def webhook_events() -> dict[str, dict[str, Any]]:
                 headers={"cko-signature": sign(raw), "user-agent": "Checkout.com-webhooks"},
             )
         )
-    bad_doc = notification(
-        "payment_captured",
-        cko_payment_id=CKO_ID,
-        payment_id=PAYMENT_ID,
-        event_id="evt_" + _pad("fixturebadsig"),
-        action_id="act_" + _pad("fixturebadsig"),
+    bad = webhook_body(
+        "payment_captured", event_id="evt_" + _pad("fixturebadsig"), action_id="act_" + _pad("fixturebadsig")
     )
-    bad_doc["created_on"] = EVENT_TIME
-    bad = encode(bad_doc)
     out["WebhookFunction/bad-signature.json"] = _fixed(
         http_event("POST", "/webhooks/checkout", raw_body=bad, headers={"cko-signature": sign(bad, "not-the-key")})
     )

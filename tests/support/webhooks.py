@@ -9,6 +9,7 @@ import secrets
 import time
 from typing import Any
 
+from tests.contracts.webhook_field_sets import FIELD_SETS
 from tests.support.keys import WEBHOOK_SIGNING_KEY
 
 _B32 = "abcdefghijklmnopqrstuvwxyz234567"
@@ -58,6 +59,9 @@ def notification(
     with_meta = metadata if metadata is not None else event_type not in WITHOUT_METADATA
     if with_meta:
         data["metadata"] = {"qpay_payment_id": payment_id} if payment_id else {}
+    published = FIELD_SETS.get(event_type)
+    if published is not None:  # nothing Checkout does not send for this type (metadata stays the caller's)
+        data = {k: v for k, v in data.items() if k in published.fields or k == "metadata"}
     return {
         "id": evt,
         "type": event_type,

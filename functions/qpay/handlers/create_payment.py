@@ -48,6 +48,7 @@ def view(payment: Payment, server_key: str) -> dict[str, Any]:
 
 @http.guarded
 def route(event: http.Event) -> http.Response:
+    deps.origin_check().verify(event)  # behind the edge: only what came through CloudFront
     idem = http.idempotency_key(event)
     doc = http.json_body(event)
     keys = deps.keys()

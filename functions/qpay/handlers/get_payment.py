@@ -18,6 +18,7 @@ from qpay.observability import logger
 
 @http.guarded
 def route(event: http.Event) -> http.Response:
+    deps.origin_check().verify(event)  # behind the edge: only what came through CloudFront
     payment_id = http.path_param(event, "id")
     keys = deps.keys()
     authorization = http.header(event, "Authorization")

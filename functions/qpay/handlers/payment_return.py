@@ -12,6 +12,7 @@ from typing import Any
 
 from qpay import clock, deps
 from qpay.api import http
+from qpay.domain.errors import DomainError
 from qpay.observability import logger
 from qpay.service.returns import ReturnPorts, checking_page, record_return
 from qpay.settings import get_settings
@@ -21,6 +22,10 @@ RESPONSE_MARGIN_S = 1.0  # leave time to answer before the Lambda timeout
 
 def route(event: http.Event, context: Any = None) -> http.Response:
     logger.set_correlation_id(http.request_id(event))
+    try:
+        deps.origin_check().verify(event)  # the shopper's browser comes back through the edge
+    except DomainError as err:  # not through CloudFront (403), or its secret unusable (503): nothing done
+        return http.error(err, http.request_id(event))
     q = http.query(event)
     payment_id = q.get("payment_id")
     if payment_id:

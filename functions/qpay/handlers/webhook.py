@@ -22,6 +22,7 @@ MAX_WEBHOOK_BYTES = 256 * 1024  # Checkout's notifications are a few KB: never h
 
 @http.guarded
 def route(event: http.Event) -> http.Response:
+    deps.origin_check().verify(event)  # Checkout.com delivers to the edge's WebhookUrl
     body = http.raw_body(event)
     if len(body) > MAX_WEBHOOK_BYTES:
         raise PayloadTooLarge("notification too large", details=[{"field": "body", "issue": "too large"}])
