@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from qpay_bench import artefact, clientconfig, cost, costinputs, history, limits, measure, report
+from qpay_bench import artefact, clientconfig, cost, costinputs, history, limits, measure, memory, report
 from qpay_bench.env import ROOT, TASK_ROOT, BenchEndpoints, function_env
 from qpay_bench.measure import Calibration, Result
 from qpay_bench.scenarios import COST_SCENARIOS, SCENARIOS
@@ -144,6 +144,13 @@ def main() -> None:  # noqa: PLR0915 - one flat script
         levers = cost.sensitivity(paths, assumptions, cost.LEVERS)
         fixed = costinputs.fixed_costs(template, results)
         lines += ["", *report.cost_table(paths, usages, estimate, sens, assumptions, fixed, levers)]
+        sizings = memory_sizings(paths, assumptions, template)
+        per_day: dict[str, float] = {}
+        for path, n in cost.mix(paths, assumptions):
+            per_day[path.function] = per_day.get(path.function, 0.0) + n * assumptions.payments_per_day
+        lines += ["", "MEMORY per function (qpay_bench.memory: CPU on a full core x 1769/MB + modelled waits; "
+                  "confirm with AWS Lambda Power Tuning, docs/cost.md)",
+                  *memory.report(sizings, cost.prices(assumptions.region)["lambda_gb_s"], per_day)]  # fmt: skip
         rows = limits.limits(paths, usages, assumptions, stage_rps=costinputs.stage_rate(template),
                              index_keys=costinputs.index_hash_keys(template))  # fmt: skip
         lines += ["", *report.capacity_table(rows)]
@@ -151,6 +158,9 @@ def main() -> None:  # noqa: PLR0915 - one flat script
                     "dominant": estimate.dominant[0], "assumptions": assumptions.__dict__,
                     "sensitivity": dict(sens), "levers": dict(levers), "paths": {k: v.__dict__ for k, v in paths.items()},
                     "fixed_per_month": fixed.monthly(),
+                    "memory": [{"function": z.demand.function, "template_mb": z.current_mb, "rule_mb": z.chosen_mb,
+                                "cpu_share_512": z.cpu_share(512), "rss_mb": z.demand.rss_mb, "why": z.reason}
+                               for z in sizings],
                     "capacity": [{**r.__dict__, "binds_at": r.binds_at} for r in rows]}  # fmt: skip
     met, checked, missed = report.summary(results, estimate.total if estimate else None)
     runs = history.append(args.history, history.entry(results, estimate.total if estimate else None))
@@ -175,6 +185,12 @@ def main() -> None:  # noqa: PLR0915 - one flat script
     args.out.write_text(json.dumps(doc, indent=2, default=str))
     print(f"\nwritten to {args.out} (history: {args.history})")
     print(f"TARGETS: {met} of {checked} met" + (f"; missed: {'; '.join(missed)}" if missed else ""))
+
+
+def memory_sizings(paths: dict[str, cost.PathUse], a: cost.Assumptions, template: Template) -> list[memory.Sizing]:
+    functions = template.functions()
+    rss = {name: memory.peak_rss_mb(fn.handler, template.root) for name, fn in functions.items()}
+    return [memory.choose(d, functions[d.function].memory) for d in memory.demands(paths, a, template, rss)]
 
 
 if __name__ == "__main__":

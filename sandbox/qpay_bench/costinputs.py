@@ -190,7 +190,7 @@ def asl_transitions(template: Template) -> int:
 
     from qpay_bench.cost import happy_path_transitions  # noqa: PLC0415
 
-    _, machine = template.only("AWS::Serverless::StateMachine")
+    machine = template.of_type("AWS::Serverless::StateMachine")["RefundStateMachine"]
     uri = Path(template.root / str(machine["Properties"]["DefinitionUri"]))
     return happy_path_transitions(yaml.safe_load(uri.read_text()))
 
@@ -219,8 +219,21 @@ def fixed_costs(template: Template, results: list[Result]) -> Fixed:
     secrets = len(template.of_type("AWS::SecretsManager::Secret"))
     by_function = {r.scenario.function: r for r in results}
     runs, usd = 0, 0.0
+    machines = template.of_type("AWS::Serverless::StateMachine")
     for schedule in template.schedules():
         per_month = runs_per_month(schedule.expression)
+        if schedule.function in machines:  # the reconciliation fan-out: its invocations and transitions
+            fan = fan_out(template)
+            r = by_function.get("ReconcileFunction")
+            whole_run_s = r.warm["handler"].median / 1e6 if r else 0.1  # the index queries of all 32 shards
+            init_s = r.cold_cpu_ms / 1000 if r else 0.3  # each invocation, a day apart, starts cold
+            gb = template.functions()["ReconcileFunction"].memory / 1024
+            scale = FULL_VCPU_MB / (gb * 1024)
+            seconds = whole_run_s * scale + fan.invocations * (init_s * scale + 0.05)
+            runs += per_month * fan.invocations
+            usd += per_month * (fan.invocations * PRICES["lambda_request"] + seconds * gb * PRICES["lambda_gb_s"]
+                                + fan.transitions * PRICES["sfn_transition"])  # fmt: skip
+            continue
         r = by_function.get(schedule.function)
         seconds = (r.warm["handler"].median / 1e6 * FULL_VCPU_MB / 512 + 0.05) if r else 0.1
         log_bytes = r.warm_log_bytes if r else 0.0
@@ -277,10 +290,39 @@ def reconcile_checks_per_payment(template: Template) -> float:
     """How many daily runs check a payment: the window's days, plus the part of today a run at its hour
     sees (a payment sits in the partition of the day of its last change)."""
     days = float(resolved(template, template.parameters["ReconcileWindowDays"].get("Default", 1)))
-    props = template.properties("ReconcileFunction")
-    (event,) = [e for e in props.get("Events", {}).values() if e.get("Type") == "ScheduleV2"]
-    hour = int(str(event["Properties"]["ScheduleExpression"]).split()[1])  # cron(min hour ...)
+    (schedule,) = [s for s in template.schedules() if s.function in ("ReconcileStateMachine", "ReconcileFunction")]
+    hour = int(schedule.expression.split()[1])  # cron(min hour ...)
     return days - 1 + 1 + hour / 24
+
+
+@dataclass(frozen=True)
+class FanOut:
+    """The daily reconciliation as the template schedules it (infra/reconcile.asl.yaml)."""
+
+    shards: int
+    parts: int
+    concurrency: int
+    checkout_rps: float
+    sample_every: int
+
+    @property
+    def invocations(self) -> int:
+        return self.shards * self.parts
+
+    @property
+    def transitions(self) -> int:
+        """Billed per run: Plan and Shards, then per shard its Parts map and one task per part."""
+        return 2 + self.shards * (1 + self.parts)
+
+
+def fan_out(template: Template) -> FanOut:
+    from qpay.adapters.store.keys import SHARDS  # noqa: PLC0415
+
+    def default(name: str) -> float:
+        return float(template.parameters[name]["Default"])
+
+    return FanOut(SHARDS, int(default("ReconcileParts")), int(default("ReconcileConcurrency")),
+                  default("ReconcileCheckoutRps"), int(default("ReconcileSampleEvery")))  # fmt: skip
 
 
 def reconcile_concurrency() -> int:

@@ -52,8 +52,8 @@ def demand(paths: dict[str, PathUse], usages: dict[str, Usage], a: Assumptions) 
     """Per payment: API requests, Lambda seconds, table WRU/RRU, index writes per index, PutEvents calls,
     StartExecution calls, Checkout.com calls."""
     out: dict[str, float] = {}
-    cpu_scale = max(1.0, FULL_VCPU_MB / a.memory_mb)
     for path, n in mix(paths, a):
+        cpu_scale = max(1.0, FULL_VCPU_MB / a.memory_of(path.function))
 
         def add(key: str, value: float, n: float = n) -> None:
             out[key] = out.get(key, 0.0) + n * value

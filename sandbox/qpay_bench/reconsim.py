@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import threading
 import time
@@ -147,6 +148,46 @@ class PerPayment:
         return lambda_usd + ddb_usd
 
 
+@dataclass(frozen=True)
+class FanOutPlan:
+    """The template's fan-out settings (ReconcileParts, ReconcileConcurrency) for one volume: every
+    invocation's CPU and paced Checkout reads fit ``run_share`` of its 15 minutes, and the whole run fits
+    ``spread_hours``. CPU is the full-core figure x 1769/MemorySize (checks run in 8 threads but share one
+    function's CPU); reads are paced at ``budget_rps / concurrency`` per invocation."""
+
+    payments_per_day: float
+    asked_share: float
+    parts: int
+    concurrency: int
+    invocation_s: float
+    run_hours: float
+    fits: bool
+
+    @property
+    def invocations(self) -> int:
+        return 32 * self.parts
+
+
+def fanout_plan(payments_per_day: float, asked_share: float, per: PerPayment, *, budget_rps: float,
+                spread_hours: float, timeout_s: float = 900.0, run_share: float = 0.8) -> FanOutPlan:  # fmt: skip
+    """The fewest parts, then the fewest invocations at once (powers of two up to 32), that fit."""
+    cpu_ms = (per.cpu_ms_skipped + asked_share * per.cpu_ms_asked) * max(1.0, FULL_VCPU_MB / per.memory_mb)
+    best = None
+    for parts in (1, 2, 4, 8, 16, 32):
+        for concurrency in (1, 2, 4, 8, 16, 32):
+            payments = payments_per_day / (32 * parts)
+            cpu_s = payments * cpu_ms / 1000
+            reads_s = payments * asked_share / (budget_rps / concurrency)
+            invocation_s = max(cpu_s, reads_s)
+            run_hours = 32 * parts * invocation_s / concurrency / 3600
+            best = FanOutPlan(payments_per_day, asked_share, parts, concurrency, invocation_s, run_hours,
+                              invocation_s <= run_share * timeout_s and run_hours <= spread_hours)  # fmt: skip
+            if best.fits:
+                return best
+    assert best is not None
+    return best
+
+
 def per_payment_from_bench(path: Path) -> PerPayment:
     if not path.exists():
         return PerPayment()
@@ -159,9 +200,12 @@ def per_payment_from_bench(path: Path) -> PerPayment:
 
 
 # ----------------------------------------------------------------------------- the simulator slice
-def simulator_slice(n: int, *, sample_every: int, budget_rps: float, seed: int = 21) -> dict[str, Any]:
-    """Make ``n`` payments at the simulator and reconcile them fanned out over the 32 index shards."""
-    import os  # noqa: PLC0415
+def simulator_slice(
+    n: int, *, sample_every: int, budget_rps: float, concurrency: int = 1, parts: int = 1, seed: int = 21
+) -> dict[str, Any]:
+    """Make ``n`` payments at the simulator and reconcile them as the template schedules it: the fan-out
+    state machine (infra/reconcile.asl.yaml, run by moto's Step Functions engine) invoking the product's
+    handler once per (shard, part), ``concurrency`` at once sharing ``budget_rps``."""
 
     from moto import mock_aws  # noqa: PLC0415
 
@@ -169,13 +213,15 @@ def simulator_slice(n: int, *, sample_every: int, budget_rps: float, seed: int =
 
     for k, v in base_env().items():
         os.environ[k] = v
-    with mock_aws(config={"stepfunctions": {"execute_state_machine": False}}):
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}):
         create_resources()
-        return _slice(n, sample_every=sample_every, budget_rps=budget_rps, seed=seed)
+        return _slice(n, sample_every=sample_every, budget_rps=budget_rps, concurrency=concurrency, parts=parts,
+                      seed=seed)  # fmt: skip
 
 
-def _slice(n: int, *, sample_every: int, budget_rps: float, seed: int) -> dict[str, Any]:  # noqa: PLR0915
-    import os  # noqa: PLC0415
+def _slice(  # noqa: PLR0915
+    n: int, *, sample_every: int, budget_rps: float, concurrency: int, parts: int, seed: int
+) -> dict[str, Any]:
 
     from cko_sim import SimConfig, Simulator  # noqa: PLC0415
     from qpay import deps  # noqa: PLC0415
@@ -183,8 +229,6 @@ def _slice(n: int, *, sample_every: int, budget_rps: float, seed: int) -> dict[s
     from qpay.domain.states import Stage  # noqa: PLC0415
     from qpay.handlers import reconcile as handler  # noqa: PLC0415
     from qpay.observability import logger  # noqa: PLC0415
-    from qpay.service import reconcile  # noqa: PLC0415
-    from qpay.service.pacing import TokenBucket  # noqa: PLC0415
     from qpay.service.reconcile_select import sampled  # noqa: PLC0415
     from tests.conftest import body_of, create_body, invoke_create  # noqa: PLC0415
     from tests.ops.conftest import CARD, deliver  # noqa: PLC0415
@@ -234,48 +278,101 @@ def _slice(n: int, *, sample_every: int, budget_rps: float, seed: int) -> dict[s
 
         base.checkout.get_payment = get_payment  # type: ignore[method-assign,assignment]
         now = int(time.time())
-        reports: list[reconcile.Report] = []
+        reports: list[dict[str, Any]] = []
 
-        def one(s: int) -> None:
-            ports = reconcile.ReconcilePorts(base.store, base.checkout, base.settings, base.stepfunctions,
-                                             TokenBucket(budget_rps / SHARDS, burst=1))  # fmt: skip
-            r = reconcile.run(now=now, ports=ports, shards=[s], sample_every=sample_every, concurrency=8)
+        def invoke(event: dict[str, Any]) -> dict[str, Any]:
+            result = handler.handler(event, _Context())
             with lock:
-                reports.append(r)
+                reports.append(result)
+            return result
 
         started = time.monotonic()
-        threads = [threading.Thread(target=one, args=(s,)) for s in range(SHARDS)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        execution_input = {"parts": parts, "concurrency": concurrency,
+                           "options": {"sample_every": sample_every, "checkout_rps": budget_rps,
+                                       "runs_at_once": concurrency}}  # fmt: skip
+        status = _run_fan_out(invoke, execution_input)
         wall = time.monotonic() - started
         stamps.sort()
         most = max((sum(1 for t in stamps if a <= t < a + 1.0) for a in stamps), default=0)
-        findings = [f for r in reports for f in r.findings]
-        repaired = {f.payment_id for f in findings if f.fixed}
+        findings = [f for r in reports for f in _findings(r, now)]
+        repaired = {f["payment_id"] for f in findings if f["fixed"]}
         lost = {p for p, f in fates.items() if f == "lost_capture"}
         store = deps.store()
         return {
             "payments": n,
             "made_in_s": round(made_s, 1),
             "fates": dict(Counter(fates.values())),
-            "shard_runs": len(reports),
-            "checked": sum(r.checked for r in reports),
-            "asked": dict(sum((Counter(r.asked) for r in reports), Counter())),
+            "fan_out": {
+                **execution_input,
+                "execution": status,
+                "invocations": len(reports),
+                "scopes": len({r.get("scope") for r in reports}),
+                "shards": SHARDS,
+            },
+            "checked": sum(r["checked"] for r in reports),
+            "asked": dict(sum((Counter(r["asked"]) for r in reports), Counter())),
             "checkout_gets": len(stamps),
             "most_gets_in_any_second": most,
             "budget_rps": budget_rps,
             "wall_s": round(wall, 2),
             "lost_captures_repaired": f"{len(lost & repaired)} of {len(lost)}",
             "all_lost_captured_now": all(store.get_payment(p).stage is Stage.CAPTURED for p in lost),  # type: ignore[union-attr]
-            "dashboard_refund_found": any(f.payment_id == dashboard and f.kind == "refund" for f in findings),
+            "dashboard_refund_found": any(f["payment_id"] == dashboard and f["kind"] == "refund" for f in findings),
             "dashboard_refund_in_todays_share": sampled(dashboard, day=change_day(now), sample_every=sample_every),
-            "errors": sum(r.errors for r in reports),
+            "errors": sum(r["errors"] for r in reports),
         }
     finally:
         sim.stop()
         deps.reset()
+
+
+class _Context:
+    """What the handler reads of Lambda's context: the time left (its 15 minutes)."""
+
+    deadline = 0.0
+
+    def __init__(self) -> None:
+        self.deadline = time.monotonic() + 900
+
+    def get_remaining_time_in_millis(self) -> int:
+        return int((self.deadline - time.monotonic()) * 1000)
+
+
+def _findings(result: dict[str, Any], now: int) -> list[dict[str, Any]]:
+    """A shard's findings, from the report item its invocation wrote (the handler returns the summary)."""
+    from qpay import deps  # noqa: PLC0415
+    from qpay.adapters.dynamo import from_ddb  # noqa: PLC0415
+    from qpay.adapters.store.keys import change_day  # noqa: PLC0415
+    from qpay.service.reconcile import report_key  # noqa: PLC0415
+
+    key = "REPORT#" + report_key(change_day(now), str(result.get("scope", "")))
+    item = deps.dynamodb().get_item(TableName=os.environ["TABLE_NAME"], Key={"pk": {"S": key}, "sk": {"S": "REPORT"}})
+    doc = from_ddb(item.get("Item")) or {}
+    return list(doc.get("findings", []))
+
+
+def _run_fan_out(invoke: Any, execution_input: dict[str, Any]) -> str:
+    """The template's fan-out ASL on moto's engine, its Lambda tasks routed to ``invoke``."""
+    import boto3  # noqa: PLC0415
+
+    from qpay_local import sfn  # noqa: PLC0415
+
+    lam, iam, states = boto3.client("lambda"), boto3.client("iam"), boto3.client("stepfunctions")
+    arn = sfn.create_lambda(lam, iam, "qpay-reconcile", "qpay.handlers.reconcile.handler", 900, 512)
+    uninstall = sfn.install(lambda name: "qpay-reconcile" in name, lambda _name, event: invoke(event))
+    try:
+        definition = sfn.render_definition(ROOT / "infra/reconcile.asl.yaml",
+                                           {"ReconcileFunctionArn": arn, "RetryIntervalSeconds": 1})  # fmt: skip
+        role = sfn.ensure_role(iam, "qpay-reconcile-machine", "states.amazonaws.com")
+        machine = states.create_state_machine(name="reconcile", definition=definition, roleArn=role)
+        started = states.start_execution(stateMachineArn=machine["stateMachineArn"], input=json.dumps(execution_input))
+        while True:
+            status = str(states.describe_execution(executionArn=started["executionArn"])["status"])
+            if status != "RUNNING":
+                return status
+            time.sleep(0.2)
+    finally:
+        uninstall()
 
 
 def _serialise_moto(store: Any) -> None:
@@ -327,11 +424,19 @@ def main() -> None:
               f"{CHECKOUT_READ_LIMIT:.0f}) {'fits' if p.fits else 'DOES NOT FIT'}; asked "
               f"{100 * asked_share:.2f} % ({dict(shares)}); ceiling with this share "
               f"{p.ceiling_payments_per_s:,.0f} payments/s; ${1000 * per.usd(asked_share):.5f} per 1,000 payments")  # fmt: skip
+        f = fanout_plan(per_day, asked_share, per, budget_rps=args.budget, spread_hours=args.spread)
+        print(f"  {'':18} template: ReconcileSampleEvery {p.sample_every}, ReconcileParts {f.parts}, "
+              f"ReconcileConcurrency {f.concurrency} ({f.invocations:,} invocations of {f.invocation_s:,.0f} s, "
+              f"the run {f.run_hours:.1f} h) {'fits' if f.fits else 'DOES NOT FIT'}")  # fmt: skip
     if args.slice:
         every = rows[0][1].sample_every
-        print(f"SIMULATOR SLICE — {args.slice} payments at cko_sim, 32 shard runs at once, budget {args.budget}/s "
-              f"shared ({args.budget / 32:.2f}/s each), sample_every {every} (the 1,000,000-a-day setting)")  # fmt: skip
-        print("  " + json.dumps(simulator_slice(args.slice, sample_every=every, budget_rps=args.budget)))
+        f = fanout_plan(float(args.day), rows[0][3], per, budget_rps=args.budget, spread_hours=args.spread)
+        print(f"SIMULATOR SLICE — {args.slice} payments at cko_sim, reconciled by the template's fan-out state "
+              f"machine (moto's engine) with the 1,000,000-a-day settings: sample_every {every}, parts {f.parts}, "
+              f"{f.concurrency} at once sharing {args.budget}/s")  # fmt: skip
+        result = simulator_slice(args.slice, sample_every=every, budget_rps=args.budget, concurrency=f.concurrency,
+                                 parts=f.parts)  # fmt: skip
+        print("  " + json.dumps(result))
 
 
 if __name__ == "__main__":

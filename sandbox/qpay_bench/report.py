@@ -16,7 +16,8 @@ NOTE = (
     "Figures measure THIS machine ({cores} cores, shared, Python {py}), not AWS Lambda: ratios against the "
     "floors carry over, milliseconds do not. Not Lambda's: the runtime's own start-up (bootstrap, interpreter) "
     "is left out; network round trips are loopback (0 ms; Checkout.com from the UAE is tens of ms); the CPU is "
-    "a full x86 core, where Lambda gives arm64 and ~0.29 vCPU at 512 MB; the gap (handler - floor) is in ms "
+    "a full x86 core, where Lambda gives arm64 and MemorySize/1769 of a vCPU (0.29 at 512 MB, 0.07 at 128 MB: "
+    "the MEMORY table scales CPU by it); the gap (handler - floor) is in ms "
     "cold and µs warm."
 )
 

@@ -153,7 +153,8 @@ def create_state_machines(stack: LocalStack, resolver: Resolver) -> None:
         if stack.compress_time:
             subs = timing.workflow_substitutions(subs, stack.time_scale)
         subs.update(stack.sfn_substitutions)
-        stack.effective_sfn_substitutions = {k: v for k, v in subs.items() if not str(k).endswith("Arn")}
+        if logical_id == "RefundStateMachine":  # the refund workflow's timings (report.py prints them)
+            stack.effective_sfn_substitutions = {k: v for k, v in subs.items() if not str(k).endswith("Arn")}
         if "DefinitionUri" in props:
             definition = sfn.render_definition(stack.template.root / str(props["DefinitionUri"]), subs)
         else:

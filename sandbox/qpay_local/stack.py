@@ -8,11 +8,12 @@ the Checkout.com simulator. The handlers only see configuration (environment var
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, TextIO
@@ -326,8 +327,13 @@ class LocalStack:
         wiring.start_streams(self, resolver)
         from_template = self.schedule_interval_s == "template"
         self.scheduler = Scheduler(
-            self.template.schedules(),
-            self.invoke,
+            [
+                replace(source, properties={**source.properties, "Input": resolver.resolve(source.properties["Input"])})
+                if "Input" in source.properties
+                else source
+                for source in self.template.schedules()
+            ],
+            self._scheduled,
             region=self.region,
             account_id=ACCOUNT_ID,
             interval_s=None if isinstance(self.schedule_interval_s, str) else self.schedule_interval_s,
@@ -408,6 +414,15 @@ class LocalStack:
         """Run a function's handler in-process (logical id, name or ARN)."""
         assert self.runtime is not None
         return self.runtime.invoke(function, event)
+
+    def _scheduled(self, target: str, event: Any) -> Any:
+        """A schedule's target: a function runs in-process; a state machine gets an execution."""
+        if target in self.state_machine_arns:
+            started = self.client("stepfunctions").start_execution(
+                stateMachineArn=self.state_machine_arns[target], input=json.dumps(event)
+            )
+            return {"executionArn": started["executionArn"]}
+        return self.invoke(target, event)
 
     def _knows_function(self, name: str) -> bool:
         if self.runtime is None:

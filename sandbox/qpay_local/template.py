@@ -147,14 +147,21 @@ class Template:
         return out
 
     def schedules(self) -> list[ScheduleSource]:
+        """Schedule events of functions and of state machines (``function`` is then the machine's logical
+        id: the stack starts an execution with the schedule's ``Input``)."""
         out: list[ScheduleSource] = []
-        for fn in self.functions().values():
-            for name, ev in fn.events.items():
+        machines = {
+            logical_id: dict(res.get("Properties", {}).get("Events") or {})
+            for logical_id, res in self.of_type("AWS::Serverless::StateMachine").items()
+        }
+        targets = [(fn.logical_id, fn.events) for fn in self.functions().values()] + list(machines.items())
+        for logical_id, events in targets:
+            for name, ev in events.items():
                 if ev.get("Type") in ("Schedule", "ScheduleV2"):
                     props = dict(ev.get("Properties", {}))
                     out.append(
                         ScheduleSource(
-                            fn.logical_id,
+                            logical_id,
                             name,
                             str(ev["Type"]),
                             str(props.get("Schedule") or props.get("ScheduleExpression")),

@@ -108,3 +108,10 @@ def test_capacity_uses_the_deploy_regions_quotas_and_the_batched_outbox() -> Non
                                               index_keys={})}  # fmt: skip
     assert us["EventBridge PutEvents"].limit == 10_000
     assert rows["Checkout.com reads (published, per account)"].demand > 0  # the returns that ask Checkout
+
+
+def test_a_size_for_every_function_keeps_those_already_smaller() -> None:
+    base = cost.Assumptions(memory_mb_by_function=(("ExpiryFunction", 128), ("CreatePaymentFunction", 1024)))
+    moved = cost.varied(base, {"memory_mb": 256, "memory_mb_by_function": ()})
+    assert moved.memory_of("ExpiryFunction") == 128  # the template's smaller size stays
+    assert moved.memory_of("CreatePaymentFunction") == 256 and moved.memory_of("WebhookFunction") == 256

@@ -33,3 +33,18 @@ def test_the_reconciliation_costs_less_per_payment_when_it_asks_less() -> None:
     per = reconsim.PerPayment()
     assert per.usd(0.01) < per.usd(1.0)
     assert per.usd(0.01) > 0
+
+
+def test_the_fan_out_plan_sets_the_templates_parameters_for_each_volume() -> None:
+    """1,000,000 a day and 1,000 payments/s each get ReconcileParts and ReconcileConcurrency whose invocations
+    fit 80 % of 15 minutes and whose run fits the spread; the template's defaults carry the first volume's
+    needs only when they fit it (the parameters are the operator's to raise: docs/capacity.md)."""
+    per = reconsim.PerPayment(cpu_ms_skipped=1.9, cpu_ms_asked=1.7)
+    day = reconsim.fanout_plan(1_000_000, 0.505, per, budget_rps=30.0, spread_hours=8.0)
+    assert day.fits and day.invocation_s <= 720 and day.run_hours <= 8
+    busy = reconsim.fanout_plan(1000.0 * 86_400, 0.0075, per, budget_rps=30.0, spread_hours=8.0)
+    assert busy.fits and busy.parts >= day.parts and busy.concurrency >= day.concurrency
+    assert busy.concurrency <= 32  # ReconcileConcurrency's MaxValue
+    # fewer parts would not fit: the plan is the smallest
+    fewer = reconsim.fanout_plan(1000.0 * 86_400, 0.0075, per, budget_rps=30.0, spread_hours=0.01)
+    assert not fewer.fits

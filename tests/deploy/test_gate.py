@@ -15,9 +15,10 @@ TEMPLATE = (ROOT / "template.yaml").read_text()
 
 
 def variant(tmp_path: Path, old: str, new: str, asl: str | None = None) -> Path:
-    """A copy of the template (and the ASL it points at) with one change."""
+    """A copy of the template (and the ASL files it points at) with one change (``asl``: the refund ASL's)."""
     assert old in TEMPLATE, old
     (tmp_path / "infra").mkdir()
+    shutil.copy(ROOT / "infra/reconcile.asl.yaml", tmp_path / "infra/reconcile.asl.yaml")
     target = tmp_path / "infra/refund.asl.yaml"
     shutil.copy(ROOT / "infra/refund.asl.yaml", target)
     if asl is not None:

@@ -209,7 +209,7 @@ def test_every_trigger_invokes_the_live_alias(transformed: dict[str, Any]) -> No
     schedules = resources_of(transformed, "AWS::Scheduler::Schedule")
     assert {s["Properties"]["Target"]["Arn"]["Ref"] for s in schedules.values()} == {
         "SweepFunctionAliaslive",
-        "ReconcileFunctionAliaslive",
+        "ReconcileStateMachine",  # its tasks invoke ReconcileFunction's alias (tests/ops/test_reconcile_fanout.py)
     }
     for name, perm in resources_of(transformed, "AWS::Lambda::Permission").items():
         target = perm["Properties"]["FunctionName"]["Ref"]
@@ -238,7 +238,7 @@ def test_every_trigger_invokes_the_live_alias(transformed: dict[str, Any]) -> No
 
 
 def test_reserved_concurrency_is_off_by_default() -> None:
-    """F6: 74 reserved fails on accounts whose quota is below 174 (README says when to turn it on)."""
+    """F6: 77 reserved fails on accounts whose quota is below 177 (README says when to turn it on)."""
     assert template()["Parameters"]["ReserveConcurrency"]["Default"] == "false"
 
 

@@ -9,6 +9,7 @@ publishes code and layer changes."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -125,7 +126,8 @@ def versions(tool_python: Path, tmp_path_factory: pytest.TempPathFactory) -> dic
         tmp, "layer", "      ContentUri: functions/\n", "      ContentUri: s3://qpay-gate-artifacts/layer-2\n"
     )
     code = _variant(tmp, "code", "    CodeUri: functions/\n", "    CodeUri: s3://qpay-gate-artifacts/code-2\n")
-    memory = _variant(tmp, "memory", "    MemorySize: 512\n", "    MemorySize: 1024\n")
+    memory = tmp / "memory.yaml"  # every function's MemorySize doubled (Globals' and the per-function ones)
+    memory.write_text(re.sub(r"MemorySize: (\d+)", lambda m: f"MemorySize: {2 * int(m.group(1))}", TEMPLATE))
     no_revision = {**BASE, REVISION_PARAMETER: ""}
     cases = {
         "base": (base, _parameters(BASE)),

@@ -64,7 +64,7 @@ def test_schedules_fire_at_their_own_scaled_rate():
 
     scheduler = Scheduler(sources, invoke, region="us-east-1", account_id="1", interval_s=None, time_scale=SCALE)
     periods = scheduler.periods()
-    assert periods == {"SweepFunction.Every15Minutes": 900 * SCALE, "ReconcileFunction.Daily": 86400 * SCALE}
+    assert periods == {"SweepFunction.Every15Minutes": 900 * SCALE, "ReconcileStateMachine.Daily": 86400 * SCALE}
     scheduler.start()
     try:
         assert done.wait(10)
@@ -129,3 +129,23 @@ def test_an_abandoned_payment_expires_through_ttl_stream_and_expiry(stack):
     ]
     assert timers, "the expiry function never saw the payment's timer"
     assert all(r["userIdentity"]["principalId"] == "dynamodb.amazonaws.com" for r in timers)  # TTL deletions
+
+
+def test_the_daily_schedule_fans_the_reconciliation_out_over_every_shard(stack):
+    """The template's daily schedule starts ReconcileStateMachine (not the function): its Map runs one
+    ReconcileFunction invocation per changed-by-day shard, each keeping its own report."""
+    from qpay.adapters.store import change_day
+
+    (started,) = stack.trigger_schedule("ReconcileStateMachine")
+    stack.drain(300)
+    states = stack.client("stepfunctions")
+    assert states.describe_execution(executionArn=started["executionArn"])["status"] == "SUCCEEDED"
+    ddb = stack.client("dynamodb")
+    day = change_day(int(time.time()))
+    reports = [
+        ddb.get_item(
+            TableName=stack.env["TABLE_NAME"], Key={"pk": {"S": f"REPORT#{day}#shards-{n}"}, "sk": {"S": "REPORT"}}
+        )
+        for n in range(32)
+    ]
+    assert all("Item" in r for r in reports)

@@ -4,8 +4,10 @@ The scheduled event may carry (all optional; docs/capacity.md says when to set t
 ``days`` (the window), ``shards`` (index shards this invocation covers, 0-31: one of a fan-out),
 ``part`` ([k, n]: only payments in the k-th n-th of the id space, n dividing 32, for shards too big for one
 invocation),
-``sample_every`` (ask Checkout about 1 in N quiet final payments; default 1 = all) and ``checkout_rps``
-(this invocation's share of Checkout.com's read limit; default ``DEFAULT_CHECKOUT_RPS``).
+``sample_every`` (ask Checkout about 1 in N quiet final payments; default 1 = all), ``checkout_rps``
+(Checkout.com reads per second for the runs going at once; default ``DEFAULT_CHECKOUT_RPS``) and
+``runs_at_once`` (how many invocations share that budget; default 1). The template's fan-out
+(infra/reconcile.asl.yaml) sends one event per (shard, part).
 
 Writes the report as a structured log line, as the ``REPORT#<date>`` item and as metrics
 (``ReconcileDriftFixed``, ``ReconcileDriftUnfixed``, ``ReconcileErrors``) the alarms watch.
@@ -83,7 +85,19 @@ def _part(value: Any) -> tuple[int, int] | None:
     if not (isinstance(value, list) and len(value) == 2 and all(isinstance(n, int) for n in value)):
         raise ValueError("part must be [k, n]")
     pk_range((value[0], value[1]))  # refuses a part that does not divide the id space
+    if value[1] == 1:
+        return None  # the whole shard: the same scope (and report) as no part at all
     return value[0], value[1]
+
+
+def read_budget(options: dict[str, Any]) -> float:
+    """This invocation's Checkout.com reads per second: ``checkout_rps`` shared by ``runs_at_once``."""
+    given_rps, given_runs = options.get("checkout_rps"), options.get("runs_at_once")
+    total = DEFAULT_CHECKOUT_RPS if given_rps is None else float(given_rps)
+    runs = 1 if given_runs is None else int(given_runs)
+    if total <= 0 or runs < 1:
+        raise ValueError("checkout_rps must be > 0 and runs_at_once >= 1")
+    return total / runs
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -94,7 +108,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     shards = _int_list(options.get("shards"))
     part = _part(options.get("part"))
     sample_every = int(options.get("sample_every") or 1)
-    checkout_rps = float(options.get("checkout_rps") or DEFAULT_CHECKOUT_RPS)
+    checkout_rps = read_budget(options)
     margin_s = 10.0  # to write the report and the metrics
 
     def time_left_s() -> float:
