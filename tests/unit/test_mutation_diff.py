@@ -243,3 +243,18 @@ def test_an_explicit_base_wins_and_a_bad_one_is_refused(repo: Path) -> None:
     assert mutation_diff.resolve_base(repo, root).rev == root
     with pytest.raises(SystemExit, match="no such commit"):
         mutation_diff.resolve_base(repo, "nope")
+
+
+def test_every_module_of_the_package_is_in_exactly_one_mutation_group() -> None:
+    from infra.tools import mutation
+
+    root = Path(__file__).resolve().parents[2]
+    for path in sorted((root / "functions/qpay").rglob("*.py")):
+        staged = "src/" + str(path.relative_to(root / "functions"))
+        groups = [name for name, g in mutation.GROUPS.items() if any(mutation._glob_match(staged, p) for p in g.only)]
+        if path.read_text().strip():
+            assert len(groups) == 1, (staged, groups)
+    assert mutation.group_of("src/qpay/adapters/store/refunds.py") == "store"
+    assert mutation.group_of("src/qpay/adapters/checkout.py") == "adapters"
+    assert mutation.module_path("qpay.adapters.store") == "src/qpay/adapters/store/__init__.py"
+    assert mutation.module_path("qpay.service.refunds") == "src/qpay/service/refunds.py"
