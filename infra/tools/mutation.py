@@ -105,6 +105,8 @@ ALSO_COPY = ["sandbox", "events", "infra", "docs", "template.yaml", "openapi.jso
 IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".hypothesis", "build", "mutants")
 
 NOT_OF_A_MUTANT = ["tests/unit/test_mutation_guard.py", "tests/unit/test_mutation_diff.py", "tests/unit/test_docs.py"]
+# the names the package's logger is imported as (checkout.py: ``logger as log``)
+LOGGER_NAMES = frozenset({"logger", "log"})
 KILLED = {"killed", "timeout", "caught by type check"}
 
 
@@ -185,7 +187,7 @@ def mark_logging(text: str) -> str:
             and isinstance(node.value, ast.Call)
             and isinstance(node.value.func, ast.Attribute)
             and isinstance(node.value.func.value, ast.Name)
-            and node.value.func.value.id == "logger"
+            and node.value.func.value.id in LOGGER_NAMES
         ):
             spans.update(range(node.lineno - 1, (node.end_lineno or node.lineno)))
     for i in sorted(spans):
@@ -517,9 +519,11 @@ def run_group(name: str, args: argparse.Namespace) -> int:
     if not args.report_only:
         names = list(args.mutants)
         if args.reuse or names:
-            # killed stays killed (more tests cannot revive a mutant); everything else runs again
-            names = names or sorted(n for n, s in load_results(work).items() if s not in KILLED)
+            # killed stays killed (more tests cannot revive a mutant); everything else runs again,
+            # including the mutants of functions whose code changed since (mutmut resets those)
             sync_tests(work)
+            generate(work)
+            names = names or sorted(n for n, s in load_results(work).items() if s not in KILLED)
         else:
             stage(work, only, [t for t in tests if (ROOT / t).exists()])
         code = run_mutmut(work, args.max_children, names)

@@ -100,10 +100,10 @@ def client(
 
 # ------------------------------------------------------------------ the request
 def test_a_write_carries_the_key_the_idempotency_key_and_compact_json() -> None:
-    c, pool, _ = client(js({"id": "pay_1"}, 201), base="https://api.example.com/base/")
+    c, pool, _ = client(js({"id": "pay_1"}, 201), base="https://api.example.com/baseX/")
     assert c.create_payment({"amount": 100, "currency": "QAR"}, "idem-1") == {"id": "pay_1"}
     (sent,) = pool.sent
-    assert (sent.method, sent.url) == ("POST", "/base/payments")
+    assert (sent.method, sent.url) == ("POST", "/baseX/payments")
     assert sent.body == b'{"amount":100,"currency":"QAR"}'
     assert sent.headers == {
         "Accept": "application/json",
@@ -130,6 +130,10 @@ def test_each_attempt_has_its_connect_and_read_timeouts_within_the_deadline() ->
     c.get_payment("pay_1")
     t = pool.sent[0].timeout
     assert (t.connect_timeout, t.read_timeout, t.total) == (1.5, 4.0, 12.0)
+    c, pool, _ = client(js({}))  # the defaults
+    c.get_payment("pay_1")
+    t = pool.sent[0].timeout
+    assert (t.connect_timeout, t.read_timeout, t.total) == (1.5, 4.0, 12.0)
     c, pool, _ = client(js({}), connect_timeout_s=1.5, timeout_s=4.0, deadline_s=1.0)
     c.get_payment("pay_1")
     t = pool.sent[0].timeout
@@ -145,6 +149,7 @@ def test_a_https_base_url_gets_a_verifying_tls_pool_and_close_closes_it() -> Non
     assert (c._pool.pool.maxsize, c._pool.block, c._pool.retries) == (10, False, False)
     plain = CheckoutClient("http://127.0.0.1:9", lambda: KEY)
     assert not isinstance(plain._pool, urllib3.HTTPSConnectionPool)
+    c._pool._new_conn()  # every pool option was one urllib3 knows (an unknown one fails the connection)
     c2, pool, _ = client()
     c2.close()
     assert pool.closed
@@ -157,6 +162,31 @@ def test_a_transient_failure_is_retried_after_a_jittered_backoff() -> None:
     assert len(pool.sent) == 3
     assert clock.slept == [0.2, 0.4]  # full jitter at its ceiling: base x 2^(attempt-1)
     assert c.calls == 3
+
+
+def test_the_default_client_tries_three_times_with_a_backoff_from_02_to_2_seconds() -> None:
+    c, pool, clock = client(Reply(503), Reply(503), Reply(503), Reply(503), js({}))
+    with pytest.raises(CheckoutUnavailable):
+        c.get_payment("pay_1")
+    assert (len(pool.sent), clock.slept) == (3, [0.2, 0.4])
+    c, _, clock = client(*(Reply(503) for _ in range(5)), js({}), max_attempts=6, deadline_s=60)
+    c.get_payment("pay_1")
+    assert clock.slept == [0.2, 0.4, 0.8, 1.6, 2.0]  # capped at 2 s
+
+
+def test_the_default_deadline_is_twelve_seconds() -> None:
+    c, pool, clock = client(Reply(503), Reply(503), js({}), max_attempts=3, backoff_base_s=6.5, backoff_cap_s=6.5)
+    with pytest.raises(CheckoutUnavailable):
+        c.get_payment("pay_1")
+    assert clock.slept == [6.5]  # 6.5 s waited + 6.5 s more would pass 12 s
+    assert len(pool.sent) == 2
+
+
+def test_a_wait_that_ends_exactly_at_the_deadline_is_still_taken() -> None:
+    c, pool, clock = client(Reply(503), Reply(503), backoff_base_s=2.0, backoff_cap_s=2.0, deadline_s=2.0)
+    with pytest.raises(CheckoutUnavailable):
+        c.get_payment("pay_1")
+    assert clock.slept == [2.0]
 
 
 def test_the_backoff_is_capped() -> None:
@@ -214,6 +244,10 @@ def test_a_connection_failure_is_retried_and_named() -> None:
     with pytest.raises(CheckoutUnavailable) as info:
         c.get_payment("pay_1")
     assert info.value.reason == "timeout"
+    c, _, _ = client(urllib3.exceptions.ConnectTimeoutError(), max_attempts=1)
+    with pytest.raises(CheckoutUnavailable) as info:
+        c.get_payment("pay_1")
+    assert info.value.reason == "connection error: ConnectTimeoutError"
 
 
 def test_no_attempt_starts_without_time_left_and_no_wait_runs_past_the_deadline() -> None:
@@ -254,6 +288,7 @@ def test_a_refund_that_may_have_been_processed_is_not_repeated(first: Reply | Ex
         c.refund("pay_1", amount=100, reference="qpr_1", idempotency_key="r1")
     assert (len(pool.sent), clock.slept) == (1, [])
     assert (info.value.attempts, info.value.reason) == (1, reason)
+    assert info.value.last_status == (first.status if isinstance(first, Reply) else None)
     assert str(info.value) == f"Checkout.com may have processed the request ({reason})"
 
 
@@ -268,10 +303,10 @@ def test_a_refund_that_may_have_been_processed_is_not_repeated(first: Reply | Ex
 )
 def test_a_refund_that_cannot_have_been_processed_is_sent_again(first: Reply | Exception) -> None:
     c, pool, _ = client(first, js({"action_id": "act_1"}, 202))
-    assert c.refund("pay_1", amount=100, reference="qpr_1", idempotency_key="r1") == {"action_id": "act_1"}
+    assert c.refund("pay/1", amount=100, reference="qpr_1", idempotency_key="r1") == {"action_id": "act_1"}
     assert len(pool.sent) == 2
     sent = pool.sent[1]
-    assert (sent.method, sent.url) == ("POST", "/payments/pay_1/refunds")
+    assert (sent.method, sent.url) == ("POST", "/payments/pay%2F1/refunds")
     assert json.loads(sent.body or b"") == {"amount": 100, "reference": "qpr_1"}
     assert sent.headers["Cko-Idempotency-Key"] == "r1"
 
@@ -280,7 +315,7 @@ def test_a_refund_key_still_in_flight_at_the_end_may_yet_succeed() -> None:
     c, _, _ = client(Reply(409), Reply(409), max_attempts=2)
     with pytest.raises(CheckoutOutcomeUnknown) as info:
         c.refund("pay_1", amount=100, reference="qpr_1", idempotency_key="r1")
-    assert (info.value.last_status, info.value.attempts) == (409, 2)
+    assert (info.value.last_status, info.value.attempts, info.value.reason) == (409, 2, "HTTP 409")
     c, _, _ = client(Reply(429), Reply(429), max_attempts=2)
     with pytest.raises(CheckoutUnavailable) as plain:
         c.refund("pay_1", amount=100, reference="qpr_1", idempotency_key="r1")
@@ -300,9 +335,10 @@ def test_a_read_that_is_not_json_is_unavailable_not_a_success() -> None:
         c.get_payment("pay_1")
     assert type(info.value) is CheckoutUnavailable
     assert (info.value.last_status, info.value.reason) == (200, "response is not JSON")
-    c, _, _ = client(js([1, 2]))
-    with pytest.raises(CheckoutUnavailable, match="not a JSON object"):
+    c, _, _ = client(js([1, 2], 201))
+    with pytest.raises(CheckoutUnavailable) as info:
         c.get_payment("pay_1")
+    assert (info.value.last_status, info.value.attempts, info.value.reason) == (201, 1, "response is not a JSON object")
     c, _, _ = client(Reply(204))
     assert c.get_payment("pay_1") == {}
 
@@ -359,6 +395,7 @@ def test_the_reference_list_is_read_page_by_page_to_its_end() -> None:
     )
     got = c.get_payments_by_reference("ORD 1&x", limit=2)
     assert [p["id"] for p in got] == [f"pay_{i}" for i in range(5)]
+    assert {s.method for s in pool.sent} == {"GET"}
     assert [s.url for s in pool.sent] == [
         "/payments?reference=ORD+1%26x&limit=2&skip=0",
         "/payments?reference=ORD+1%26x&limit=2&skip=2",
@@ -397,12 +434,13 @@ def test_the_default_page_is_a_hundred_and_five_pages_at_most() -> None:
 def test_actions_are_a_list_of_objects() -> None:
     c, pool, _ = client(js([{"id": "act_1"}, "junk", {"id": "act_2"}]))
     assert c.get_actions("pay/1") == [{"id": "act_1"}, {"id": "act_2"}]
-    assert pool.sent[0].url == "/payments/pay%2F1/actions"
+    assert (pool.sent[0].method, pool.sent[0].url) == ("GET", "/payments/pay%2F1/actions")
     c, _, _ = client(Reply(200))
     assert c.get_actions("pay_1") == []
-    c, _, _ = client(js({"id": "act_1"}))
-    with pytest.raises(CheckoutUnavailable, match="not a JSON array"):
+    c, _, _ = client(js({"id": "act_1"}, 201))
+    with pytest.raises(CheckoutUnavailable) as info:
         c.get_actions("pay_1")
+    assert (info.value.last_status, info.value.attempts, info.value.reason) == (200, 1, "actions are not a JSON array")
 
 
 def test_session_ids_are_cut_in_logged_paths() -> None:

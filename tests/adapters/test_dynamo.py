@@ -60,8 +60,9 @@ def test_values_to_attributes(value: Any, attr: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("value", [float("inf"), float("nan"), float("-inf")])
 def test_numbers_must_be_finite(value: float) -> None:
-    with pytest.raises(ValueError, match="DynamoDB numbers must be finite"):
+    with pytest.raises(ValueError) as info:
         val(value)
+    assert str(info.value) == "DynamoDB numbers must be finite"
 
 
 @pytest.mark.parametrize("value", [object(), {1, "a"}, {True, False}, {1.5}, set()])
@@ -69,8 +70,9 @@ def test_unsupported_values_are_refused(value: Any) -> None:
     if value == set():  # an empty set is all strings: DynamoDB itself refuses an empty set
         assert val(value) == {"SS": []}
         return
-    with pytest.raises(TypeError, match="unsupported type for DynamoDB"):
+    with pytest.raises(TypeError) as info:
         val(value)
+    assert str(info.value) == f"unsupported type for DynamoDB: {type(value).__name__}"
 
 
 def test_items_drop_none() -> None:
