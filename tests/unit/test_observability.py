@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -24,13 +25,17 @@ def lines(text: str) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def log(monkeypatch: pytest.MonkeyPatch) -> Logger:
+def log(monkeypatch: pytest.MonkeyPatch) -> Iterator[Logger]:
     monkeypatch.delenv("AWS_LAMBDA_LOG_LEVEL", raising=False)
     monkeypatch.delenv("POWERTOOLS_LOG_LEVEL", raising=False)
     monkeypatch.setenv("LOG_LEVEL", "DEBUG")
     out = Logger("qpay-test-observability")
     out.use_stderr(False)
-    return out
+    token = observability._fields.set(None)  # keys another test appended outside an invocation
+    try:
+        yield out
+    finally:
+        observability._fields.reset(token)
 
 
 def test_a_line_is_one_json_object_with_level_message_time_service_and_extras(
