@@ -6,12 +6,13 @@ from __future__ import annotations
 import json
 import logging
 import time
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from qpay import observability
+from qpay import clock, observability
 from qpay.observability import JsonFormatter, Logger, metric
 
 
@@ -198,3 +199,39 @@ def test_a_metric_is_one_emf_line(monkeypatch: pytest.MonkeyPatch, capsys: pytes
     assert doc["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "QPay"
     assert doc["_aws"]["CloudWatchMetrics"][0]["Metrics"] == [{"Name": "Other", "Unit": "Count"}]
     assert doc["Other"] == [1.0]
+
+
+def test_a_new_logger_writes_compact_json_to_stdout_keeping_arabic_readable(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("LOG_LEVEL", "DEBUG")
+    fresh = Logger(f"qpay-test-{uuid.uuid4().hex}")  # a logger never made before: its own handler
+    fresh.info("تم الدفع", extra={"k": 1})
+    got = capsys.readouterr()
+    assert got.err == ""
+    (raw,) = got.out.splitlines()
+    assert '"message":"تم الدفع"' in raw  # compact separators, no \\u escapes
+    assert json.loads(raw)["k"] == 1
+
+
+def test_extras_reach_the_line_at_every_level(log: Logger, capsys: pytest.CaptureFixture[str]) -> None:
+    log.debug("d", extra={"n": 1})
+    log.info("i", extra={"n": 2})
+    log.error("e", extra={"n": 3})
+    try:
+        raise ValueError("x")
+    except ValueError:
+        log.exception("x", extra={"n": 4})
+    assert [x["n"] for x in lines(capsys.readouterr().out)] == [1, 2, 3, 4]
+
+
+def test_the_default_logger_is_the_packages() -> None:
+    assert Logger().std is logging.getLogger("qpay")
+    assert observability.logger.std is logging.getLogger("qpay")
+
+
+def test_the_clock_is_whole_seconds_of_the_wall_clock() -> None:
+    before = int(time.time())
+    now = clock.now()
+    assert type(now) is int
+    assert before <= now <= int(time.time())

@@ -69,6 +69,15 @@ def test_booleans(raw: str, value: bool) -> None:
     assert Settings.from_env(env(CHECKOUT_LISTS_PENDING_REFUNDS=raw)).checkout_lists_pending_refunds is value
 
 
+def test_a_blank_boolean_is_false() -> None:
+    assert Settings.from_env(env(CHECKOUT_LISTS_PENDING_REFUNDS=" ")).checkout_lists_pending_refunds is False
+
+
+def test_names_at_their_minimum_and_an_empty_secret_id() -> None:
+    assert Settings.from_env(env(TABLE_NAME="abc")).table_name == "abc"
+    assert problems(SECRET_ID="") == ["SECRET_ID: required"]
+
+
 def test_a_boolean_that_is_neither() -> None:
     assert problems(CHECKOUT_LISTS_PENDING_REFUNDS="maybe") == ["CHECKOUT_LISTS_PENDING_REFUNDS: must be true or false"]
 
@@ -114,8 +123,10 @@ def test_the_rearm_cap_is_at_least_its_base() -> None:
 
 
 def test_urls_lose_their_trailing_slash_and_must_be_absolute() -> None:
-    got = Settings.from_env(env(CHECKOUT_BASE_URL="http://127.0.0.1:3001/", PUBLIC_BASE_URL="https://pay.example.qa/"))
-    assert (got.checkout_base_url, got.public_base_url) == ("http://127.0.0.1:3001", "https://pay.example.qa")
+    got = Settings.from_env(
+        env(CHECKOUT_BASE_URL="http://127.0.0.1:3001/", PUBLIC_BASE_URL="https://pay.example.qa/shopX/")
+    )
+    assert (got.checkout_base_url, got.public_base_url) == ("http://127.0.0.1:3001", "https://pay.example.qa/shopX")
     assert problems(STOREFRONT_SUCCESS_URL="/thanks", CHECKOUT_BASE_URL="ftp://x") == [
         "CHECKOUT_BASE_URL: must be an absolute http(s) URL",
         "STOREFRONT_SUCCESS_URL: must be an absolute http(s) URL",
@@ -164,7 +175,9 @@ def test_internal_hosts(host: str) -> None:
     assert _internal_host(host)
 
 
-@pytest.mark.parametrize("host", ["pay.example.qa", "localhost.example.qa", "internal.example.qa", "0xcafe.qa"])
+@pytest.mark.parametrize(
+    "host", ["pay.example.qa", "localhost.example.qa", "internal.example.qa", "0xcafe.qa", "db.localX", "box.local.X"]
+)
 def test_public_hosts(host: str) -> None:
     assert not _internal_host(host)
 
