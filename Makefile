@@ -7,7 +7,7 @@ PY := .venv/bin/python
 UV := $(shell command -v uv 2>/dev/null || echo .bootstrap/bin/uv)
 export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
 
-.PHONY: run trigger test lint fmt bench load deps sysdeps replay openapi clients validate deploy artefact smoke clean mutation help simulate
+.PHONY: run trigger test lint fmt bench load deps sysdeps replay openapi clients validate deploy artefact smoke clean mutation mutation-diff help simulate
 
 run: deps ## the whole local stack: API :3000, Checkout.com simulator :3001 (ARGS="--help" for options)
 	@bash .ci/sysdeps.sh run $(if $(findstring --ddb-local,$(ARGS)),--ddb-local)
@@ -104,8 +104,12 @@ help: ## this list
 clean:
 	rm -rf .venv .bootstrap node_modules .aws-sam build bench-results .local-state .tools
 
-mutation: deps ## mutation score of domain + service (mutmut, fast tests); fails under 90 % per module
+mutation: deps ## mutation score of every module of functions/qpay, by group; fails under 90 % per module
 	$(PY) infra/tools/mutation.py $(ARGS)
+
+# CI: the mutants of the functions changed since the last release tag / recorded green run (docs/testing.md)
+mutation-diff: deps ## mutate only the functions a change touches; fails on any survivor not listed as equivalent
+	$(PY) infra/tools/mutation.py --changed $(ARGS)
 
 # A deterministic simulation of weeks of Checkout.com traffic against the real product (docs/simulation.md).
 # SEED=123 replays one seed exactly; SEEDS=1000 runs seeds 0..999; DAYS=30 virtual days; no argument: the CI set.
