@@ -74,6 +74,16 @@ class PaymentFacts:
 
 
 # ------------------------------------------------------------------------------ money
+def _span(seconds: int) -> str:
+    """A duration as a person reads it: seconds apart is a retried request (fidelity F-2), past 24 h a
+    request repeated after Checkout forgot its key (F-1)."""
+    if seconds < 120:
+        return f"{seconds} s"
+    if seconds < 2 * 3600:
+        return f"{seconds // 60} min"
+    return f"{seconds / 3600:.1f} h"
+
+
 def one_checkout_refund_per_request(p: PaymentFacts) -> list[Violation]:
     """Never two Checkout refunds for one refund request (its id is the refund's reference there)."""
     out = []
@@ -83,7 +93,7 @@ def one_checkout_refund_per_request(p: PaymentFacts) -> list[Violation]:
             if n > 1:
                 amounts = [r.amount for r in c.refunds if r.reference == ref]
                 times = sorted(r.at for r in c.refunds if r.reference == ref)
-                gap = f", {(times[-1] - times[0]) / 3600:.1f} h apart" if times[0] else ""
+                gap = f", the second {_span(times[1] - times[0])} after the first" if times[0] else ""
                 out.append(Violation("money.one_checkout_refund_per_request", p.id,
                                      f"Checkout holds {n} refunds {amounts} for refund request {ref} on {c.id}{gap}"))  # fmt: skip
     return out
