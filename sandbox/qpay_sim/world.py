@@ -212,7 +212,7 @@ class World:
         self.clock = VirtualClock(START)
         self.sched = Scheduler(self.clock, random.Random(f"{seed}/schedule"), kill_probability=0.02)
         self.recorder = Recorder()
-        self.plan = plan or FaultPlan.draw(random.Random(f"{seed}/faults"))
+        self.plan = plan or FaultPlan.draw(seed)
         settle = refund_settle or random.Random(f"{seed}/settle").choice(
             [(60, 3600), (600, 6 * 3600), (3600, 3 * 86400)]
         )
@@ -247,12 +247,14 @@ class World:
 
         from qpay.adapters.checkout import CheckoutClient  # noqa: PLC0415
 
-        self.pool = SimPool(self.sim, random.Random(f"{seed}/transport"), self.plan, self.sched.point)
+        self.pool = SimPool(
+            self.sim, random.Random(f"{seed}/transport"), self.plan, self.sched.point, random.Random(f"{seed}/latency")
+        )
         self.pool.on_request = self._on_checkout
         self.checkout = CheckoutClient(
             "http://cko-sim.invalid",
             lambda: CHECKOUT_SECRET_KEY,
-            sleep=lambda s: self.sched.point("backoff"),
+            sleep=lambda s: self.sched.point("backoff", round(s)),
             rng=random.Random(f"{seed}/client"),
             clock=lambda: float(self.clock.now()),
         )
