@@ -61,7 +61,7 @@ class FaultPlan:
             write_rate=rng.choice([0.0, 0.02, 0.05, 0.1]),
             read_rate=rng.choice([0.0, 0.02, 0.05]),
             list_refusal=rng.choice([None, None, None, None, 401, 403, 404]),
-            refund_accept_rate=random.Random(f"{seed}/refund-faults").choice([0.0, 0.05, 0.1, 0.25]),
+            refund_accept_rate=random.Random(f"{seed}/refund-faults").choice([0.0, 0.1, 0.3, 0.5]),
         )
 
 
