@@ -11,9 +11,9 @@ import time
 #: seeds that caught a finding on the code before its fix (428866c), for the days they needed there, and
 #: one month (docs/simulation.md, "Findings").
 CI_SEEDS: dict[int, int] = {
-    0: 8,  # fidelity F-1 / correctness F1: a refund POSTed again after Checkout forgot its key, 24 h later
-    12: 8,  # fidelity F-2: a refund POST accepted then answered 5xx, retried: a second refund 0 s later
-    18: 8,  # correctness F4: a same-key retry answered 201 Expired with a payable link, the order paid twice
+    0: 8,  # fidelity F-1 / correctness F1: a refund POSTed again after Checkout forgot its key, 24.0 h later
+    12: 8,  # fidelity F-2: a refund POST accepted then answered 503, retried: a second refund 0 s later
+    8: 8,  # correctness F4: a same-key retry answered 201 Expired with a payable link
     3: 30,  # a month of traffic and its quiet days
 }
 
