@@ -192,6 +192,7 @@ class Run:
                 "metrics": dict(sorted(self.w.metrics.counts.items())),
                 "parked_stream_records": len(self.w.recorder.parked),
                 "sweeps_skipped": self.actors.sweeps_skipped,
+                "trace_digest": self.trace.digest(),
             },
         )
 

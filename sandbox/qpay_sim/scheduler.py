@@ -6,9 +6,13 @@ call, hooked in the transport and in botocore), where the scheduler may park it 
 the sweep reads a snapshot, a create retry takes the intent over and is parked inside its Checkout call,
 the sweep writes. Which process runs next is drawn from the seed's RNG, so a seed replays exactly.
 
-A parked process is "in flight" (a request on the wire): the clock never moves more than
-``max_in_flight_s`` past the oldest parked process before it is resumed, as a Lambda never stays inside
-one HTTP call for hours. Nothing runs on another thread.
+Calls take time: a yield point has a *latency* (whole seconds; a DynamoDB call 0, a Checkout.com call
+drawn by the transport, a backoff sleep its length). A process parked at a call with a latency is "on the
+wire" until ``ready_at`` (the clock may move there; processes due meanwhile start first, which is how a
+storefront retry lands between a sweep's read and its write); at a 0 s call it is parked only for other
+processes ready at the same second. The scheduler is event-driven: it always goes to the earliest thing
+that can happen (a parked call completing, a process due) and draws among those that are due together.
+Nothing runs on another thread.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ class Process:
     label: str
     glet: greenlet.greenlet
     parked_at: int = 0
+    ready_at: int = 0  # its call completes then (parked_at + the call's latency)
     subjects: tuple[str, ...] = ()
     killable: bool = False
     kill_at: str | None = None  # dies at the first yield point whose label starts with this
@@ -78,13 +83,13 @@ class Scheduler:
         rng: random.Random,
         *,
         switch_probability: float = 0.3,
-        max_in_flight_s: int = 30,
+        max_latency_s: int = 30,
         kill_probability: float = 0.0,
     ) -> None:
         self.clock = clock
         self.rng = rng
         self.switch_probability = switch_probability
-        self.max_in_flight_s = max_in_flight_s
+        self.max_latency_s = max_latency_s
         self.kill_probability = kill_probability
         self._queue: list[_Job] = []
         self._seq = itertools.count()
@@ -128,8 +133,9 @@ class Scheduler:
         return not self._queue and not self._parked
 
     # -- yield points (called from inside a process) -------------------------------------------
-    def point(self, what: str) -> None:
-        """A place where another process may run first. No-op outside a process."""
+    def point(self, what: str, latency: int = 0) -> None:
+        """A call that takes ``latency`` seconds: another process may run first (any that is due before
+        the call completes; at a 0 s call, one ready at the same second, drawn). No-op outside a process."""
         proc = self._current
         if proc is None or greenlet.getcurrent() is not proc.glet:
             return
@@ -139,20 +145,24 @@ class Scheduler:
         if proc.killable and self.kill_probability and self.rng.random() < self.kill_probability:
             proc.killable = False
             raise LambdaKilled(f"{proc.label} died at {what}")
-        if not self._others_ready(proc) or self.rng.random() >= self.switch_probability:
+        latency = max(0, min(int(latency), self.max_latency_s))
+        now = self.clock.now()
+        if not self._others_ready(now + latency):
+            return  # nothing else can happen before this call completes: time inside a call is not kept
+        if latency == 0 and self.rng.random() >= self.switch_probability:
             return
-        proc.parked_at = self.clock.now()
+        proc.parked_at, proc.ready_at = now, now + latency
         self._parked.append(proc)
         self._current = None
         self._main.switch()
         # resumed here by the scheduler
         self._current = proc
 
-    def _others_ready(self, proc: Process) -> bool:
-        if self._parked:
+    def _others_ready(self, horizon: int) -> bool:
+        if any(p.ready_at <= horizon for p in self._parked):
             return True
         nxt = self.next_time()
-        return nxt is not None and nxt <= self.clock.now() + self.max_in_flight_s
+        return nxt is not None and nxt <= horizon
 
     # -- the loop (called from the main greenlet) ----------------------------------------------
     def run_until(self, end: int) -> None:
@@ -162,6 +172,7 @@ class Scheduler:
                 break
             if isinstance(choice, Process):
                 self._parked.remove(choice)
+                self.clock.advance_to(choice.ready_at)
                 self._resume(choice)
             else:
                 self.clock.advance_to(choice.at)
@@ -170,14 +181,19 @@ class Scheduler:
             self.clock.advance_to(end)
 
     def _choose(self, end: int) -> Process | _Job | None:
+        """The earliest thing that can happen: a parked call completing or a process due (jobs after
+        ``end`` wait for the next round; a parked call always completes). Ties are drawn."""
         nxt = self._queue[0] if self._queue and self._queue[0].at <= end else None
         if not self._parked:
             if nxt is None:
                 return None
             return heapq.heappop(self._queue)
-        oldest = min(p.parked_at for p in self._parked)
-        candidates: list[Process | None] = list(self._parked)
-        if nxt is not None and nxt.at <= oldest + self.max_in_flight_s:
+        first = min(p.ready_at for p in self._parked)
+        if nxt is not None:
+            first = min(first, nxt.at)
+        first = max(first, self.clock.now())
+        candidates: list[Process | None] = [p for p in self._parked if p.ready_at <= first]
+        if nxt is not None and nxt.at <= first:
             candidates.append(None)
         pick = candidates[self.rng.randrange(len(candidates))]
         if pick is None:

@@ -24,6 +24,13 @@ class Trace:
     def add(self, at: int, process: str, what: str, subjects: set[str] | tuple[str, ...]) -> None:
         self.entries.append(Entry(len(self.entries), at, process, what, frozenset(subjects)))
 
+    def digest(self) -> str:
+        """Every step, its time, process and outcome, hashed: two runs of a seed give the same digest."""
+        import hashlib  # noqa: PLC0415
+
+        text = "\n".join(f"{e.at} {e.process} {e.what}" for e in self.entries)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
     def about(self, identities: set[str]) -> list[Entry]:
         """The entries about these identities that say something: no process start/finish lines (their
         calls and answers are entries of their own) except the start of what a person or Checkout did."""

@@ -86,6 +86,26 @@ def secret_doc() -> dict[str, Any]:
     }
 
 
+class SeededSecrets:
+    """Stands in for the ``secrets`` module where the product draws ids (``qpay.domain.ids``: payment and
+    refund ids; ``qpay.service.payments``: a create's attempt token): drawn from the seed, so a seed's
+    payments have the same ids, hence the same index shards and the same sweep order, every run."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self._rng = rng
+
+    def token_bytes(self, n: int | None = None) -> bytes:
+        return self._rng.randbytes(32 if n is None else n)
+
+    def token_hex(self, n: int | None = None) -> str:
+        return self.token_bytes(n).hex()
+
+    def token_urlsafe(self, n: int | None = None) -> str:
+        import base64  # noqa: PLC0415
+
+        return base64.urlsafe_b64encode(self.token_bytes(n)).rstrip(b"=").decode()
+
+
 class _InlineExecutor(Executor):
     """The store's shard readers run inline: a thread pool would let the OS order the reads."""
 
@@ -212,7 +232,7 @@ class World:
         self.clock = VirtualClock(START)
         self.sched = Scheduler(self.clock, random.Random(f"{seed}/schedule"), kill_probability=0.02)
         self.recorder = Recorder()
-        self.plan = plan or FaultPlan.draw(random.Random(f"{seed}/faults"))
+        self.plan = plan or FaultPlan.draw(seed)
         settle = refund_settle or random.Random(f"{seed}/settle").choice(
             [(60, 3600), (600, 6 * 3600), (3600, 3 * 86400)]
         )
@@ -247,12 +267,14 @@ class World:
 
         from qpay.adapters.checkout import CheckoutClient  # noqa: PLC0415
 
-        self.pool = SimPool(self.sim, random.Random(f"{seed}/transport"), self.plan, self.sched.point)
+        self.pool = SimPool(
+            self.sim, random.Random(f"{seed}/transport"), self.plan, self.sched.point, random.Random(f"{seed}/latency")
+        )
         self.pool.on_request = self._on_checkout
         self.checkout = CheckoutClient(
             "http://cko-sim.invalid",
             lambda: CHECKOUT_SECRET_KEY,
-            sleep=lambda s: self.sched.point("backoff"),
+            sleep=lambda s: self.sched.point("backoff", round(s)),
             rng=random.Random(f"{seed}/client"),
             clock=lambda: float(self.clock.now()),
         )
@@ -346,10 +368,18 @@ def world(seed: int, **kwargs: Any) -> Iterator[World]:
 
     from qpay import clock as product_clock  # noqa: PLC0415
     from qpay import deps  # noqa: PLC0415
+    from qpay.domain import ids as product_ids  # noqa: PLC0415
+    from qpay.service import payments as product_payments  # noqa: PLC0415
 
     saved_env = dict(os.environ)
     saved = (deps.checkout, deps.stepfunctions, deps.events, product_clock.now, deps.recent_returns)
+    drawers, attr = (product_ids, product_payments), "secrets"  # the modules that draw ids, and their name
+    saved_secrets, saved_random = [getattr(m, attr) for m in drawers], random.getstate()
     os.environ.update(env_for())
+    drawn = SeededSecrets(random.Random(f"{seed}/product-ids"))
+    for m in drawers:
+        setattr(m, attr, drawn)
+    random.seed(f"{seed}/global")  # the product's unseeded draws (the expiry re-arm's jitter) follow the seed
     try:
         with mock_aws(config={"stepfunctions": {"execute_state_machine": False}}):
             w = World(seed, **kwargs)
@@ -358,6 +388,9 @@ def world(seed: int, **kwargs: Any) -> Iterator[World]:
                 yield w
     finally:
         deps.checkout, deps.stepfunctions, deps.events, product_clock.now, deps.recent_returns = saved
+        for m, original in zip(drawers, saved_secrets, strict=True):
+            setattr(m, attr, original)
+        random.setstate(saved_random)
         from qpay.adapters.store import indexes  # noqa: PLC0415
 
         indexes._POOL.clear()

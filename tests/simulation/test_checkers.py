@@ -108,3 +108,6 @@ def test_nothing_in_flight() -> None:
     assert c.nothing_in_flight(facts(), [])  # qrf_2 still Pending, not flagged
     assert c.nothing_in_flight(facts(attention=True), []) == []
     assert c.nothing_in_flight(facts(refunds=[]), ["qrf_1-3"])
+    # a refund handed to a human: the sweeper keeps looking, its workflow may be running at rest
+    assert c.nothing_in_flight(facts(attention=True), ["qrf_2-13"]) == []
+    assert c.nothing_in_flight(facts(attention=True), ["qrf_1-1"])  # qrf_1 is final: its workflow must end

@@ -69,3 +69,4 @@ class Refund:
     # when a POST of this refund first left for Checkout.com (written before it is sent). Set means Checkout
     # may hold the refund: it is never POSTed again (keys expire after 24 h; a failed request is not cached)
     posted_at: int | None = None
+    restarted_at: int | None = None  # when the sweeper (or a retried request) last started a new execution

@@ -15,6 +15,25 @@ from qpay.domain.money import is_valid_amount
 from qpay.domain.records import Refund
 from qpay.domain.states import Stage
 
+#: A refund nothing settled has its workflow restarted by the sweeper; each restart waits twice as long as
+#: the one before (from that restart), up to twice a day. A refund can stay pending at Checkout for days
+#: (issue 19; how long is not published, docs/simulation.md models up to 3 days), and every execution of a
+#: refund Checkout does not list yet ends RefundOutcomeUnknown: without the wait the sweeper restarted one
+#: about every 2 hours (37 executions in 3 days: tests/service/test_refund_sweeper_backoff.py).
+RESTART_FIRST_WAIT_S = 2 * 3600
+RESTART_MAX_WAIT_S = 12 * 3600
+
+
+def restart_due_at(refund: Refund) -> int:
+    """When the sweeper may start the refund's next execution (once its latest one has ended): at once for
+    the first restart, then 2 h, 4 h, 8 h, 12 h, 12 h, … after the previous restart. An item written before
+    ``restarted_at`` existed counts from its last write."""
+    if refund.executions <= 0:
+        return refund.created_at
+    wait = min(RESTART_FIRST_WAIT_S << min(refund.executions - 1, 16), RESTART_MAX_WAIT_S)
+    since = refund.restarted_at if refund.restarted_at is not None else refund.updated_at
+    return since + wait
+
 
 def refund_amount(requested: int | None, refundable: int, stage: Stage) -> int:
     """The amount to reserve for a refund request, or a domain error explaining why not."""

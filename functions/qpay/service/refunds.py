@@ -31,7 +31,7 @@ from qpay.domain import ids
 from qpay.domain.errors import AmountExceedsBalance, Conflict, NotFound, NotRefundable, UpstreamUnavailable
 from qpay.domain.records import Refund
 from qpay.domain.refund_states import FINAL_REFUND_STATES, RefundState
-from qpay.domain.refunds import refund_amount
+from qpay.domain.refunds import refund_amount, restart_due_at
 from qpay.domain.states import Stage
 from qpay.observability import logger, metric
 from qpay.service.refund_outcomes import record_refund_outcome
@@ -167,7 +167,9 @@ def ensure_execution(ports: RefundPorts, refund: Refund, *, now: int, check_firs
         status = _status(client, arn, name)
         if status in LIVE_EXECUTION:
             return "running"
-    number = ports.store.bump_execution(refund.payment_id, refund.id, now=now)
+    number = ports.store.bump_execution(refund.payment_id, refund.id, seen=refund.executions, now=now)
+    if number is None:  # another sweeper (or a retried request) restarted it first, or it has just ended
+        return "running"
     client.start_execution(stateMachineArn=arn, name=f"{refund.id}-{number}", input=payload)
     logger.warning(
         "refund workflow restarted", extra={"refund_id": refund.id, "previous": name, "previous_status": status}
@@ -340,11 +342,14 @@ def task_attention(payment_id: str, refund_id: str, *, now: int, ports: RefundPo
 
 # ------------------------------------------------------------------ the sweeper
 def sweep_refund(payment_id: str, refund_id: str, *, now: int, ports: RefundPorts) -> str:
-    """Own one refund still open long after it was requested: leave it to a live execution, else settle
-    it from Checkout's actions, else (outcome still unknown) start a new execution for it."""
+    """Own one refund still open long after it was requested: leave it to a live execution, else start a
+    new execution for it, which settles it from Checkout's actions or waits for its outcome again. Each
+    restart waits longer than the one before (``restart_due_at``): ``waiting`` until then."""
     refund = ports.store.get_refund(payment_id, refund_id)
     if refund is None or refund.state in FINAL_REFUND_STATES:
         return "final"
+    if now < restart_due_at(refund):
+        return "waiting"  # its restarts back off with its age: not even Step Functions is asked
     try:
         result = ensure_execution(ports, refund, now=now, check_first=True)
     except Exception:

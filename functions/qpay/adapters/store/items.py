@@ -76,6 +76,7 @@ def refund_item(r: Refund) -> dict[str, Any]:
         "updated_at": r.updated_at,
         "executions": r.executions,
         "posted_at": r.posted_at,
+        "restarted_at": r.restarted_at,
     }
     if r.state in OPEN_REFUND_STATES:  # the sparse open-refunds index: a sweeper owns what nothing else does
         item.update(open_refund_pk=open_refund_pk(r.id), open_refund_sk=r.created_at)

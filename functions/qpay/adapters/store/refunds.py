@@ -379,23 +379,32 @@ class RefundsMixin(StoreBase):
             return False
         return True
 
-    def bump_execution(self, payment_id: str, refund_id: str, *, now: int) -> int:
-        """Count one more workflow execution for an open refund; returns its number (1, 2, …)."""
-        response = self._db.update_item(
-            TableName=self._table,
-            Key=to_ddb({"pk": payment_pk(payment_id), "sk": refund_sk(refund_id)}),
-            UpdateExpression="SET updated_at = :now ADD executions :one",
-            ConditionExpression="#state IN (:o1, :o2)",
-            ExpressionAttributeNames={"#state": "state"},
-            ExpressionAttributeValues={
-                ":now": val(now),
-                ":one": val(1),
-                ":o1": val(RefundState.REQUESTED.value),
-                ":o2": val(RefundState.PENDING.value),
-            },
-            ReturnValues="UPDATED_NEW",
-        )
-        return int((from_ddb(response.get("Attributes")) or {}).get("executions", 1))
+    def bump_execution(self, payment_id: str, refund_id: str, *, seen: int, now: int) -> int | None:
+        """Count one more workflow execution for an open refund whose count is still ``seen`` (what the
+        caller read) and record when (``restarted_at``); returns its number (1, 2, …), or None when the
+        refund ended or another caller restarted it first."""
+        same = "executions = :seen" if seen else "(attribute_not_exists(executions) OR executions = :seen)"
+        try:
+            response = self._db.update_item(
+                TableName=self._table,
+                Key=to_ddb({"pk": payment_pk(payment_id), "sk": refund_sk(refund_id)}),
+                UpdateExpression="SET updated_at = :now, restarted_at = :now ADD executions :one",
+                ConditionExpression=f"#state IN (:o1, :o2) AND {same}",
+                ExpressionAttributeNames={"#state": "state"},
+                ExpressionAttributeValues={
+                    ":now": val(now),
+                    ":one": val(1),
+                    ":seen": val(seen),
+                    ":o1": val(RefundState.REQUESTED.value),
+                    ":o2": val(RefundState.PENDING.value),
+                },
+                ReturnValues="UPDATED_NEW",
+            )
+        except ClientError as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise
+            return None
+        return int((from_ddb(response.get("Attributes")) or {}).get("executions", seen + 1))
 
     def store_task_token(self, payment_id: str, refund_id: str, *, token: str, now: int) -> Refund:
         """Attach the waiting execution's token while the refund is open; else return it as it ended."""
