@@ -84,7 +84,12 @@ GROUPS: dict[str, Group] = {
     # transport, a fake Secrets Manager): seconds for the whole selection, so mutants are cheap
     # (mutmut matches only_mutate with fnmatch, whose * spans "/": adapters/*.py would take in the store)
     "adapters": Group(
-        ["src/qpay/adapters/checkout.py", "src/qpay/adapters/secrets.py", "src/qpay/adapters/dynamo.py"],
+        [
+            "src/qpay/adapters/checkout.py",
+            "src/qpay/adapters/secrets.py",
+            "src/qpay/adapters/origin_secret.py",
+            "src/qpay/adapters/dynamo.py",
+        ],
         ["tests/adapters", "tests/unit"],
     ),
     # the store is reached through the service tests on moto
