@@ -33,11 +33,11 @@ REFUND_REQUEST: dict[str, Any] = _load("refund_request.json")
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 
 
-def _is_integer(_checker: Any, instance: object) -> bool:
+def is_json_integer(_checker: Any, instance: object) -> bool:
     return isinstance(instance, int) and not isinstance(instance, bool)
 
 
-def _is_uri(instance: object) -> bool:
+def is_uri(instance: object) -> bool:
     if not isinstance(instance, str):
         return True
     if not instance.isascii() or any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in instance):
@@ -46,11 +46,11 @@ def _is_uri(instance: object) -> bool:
 
 
 FORMATS = FormatChecker(formats=("email",))
-FORMATS.checks("uri")(_is_uri)
+FORMATS.checks("uri")(is_uri)
 
 OpenApiValidator = validators.extend(
     Draft202012Validator,
-    type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_integer),
+    type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", is_json_integer),
 )
 PAYMENT_VALIDATOR = OpenApiValidator(PAYMENT_REQUEST, format_checker=FORMATS)
 REFUND_VALIDATOR = OpenApiValidator(REFUND_REQUEST, format_checker=FORMATS)

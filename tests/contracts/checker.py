@@ -9,37 +9,18 @@ keeping the two OpenAPI 3.0 semantics the published spec is written in:
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from jsonschema import Draft202012Validator, FormatChecker, validators
+from jsonschema import FormatChecker
 from jsonschema.exceptions import ValidationError
 
-_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+from cko_sim.spec_schemas import OpenApiValidator as Validator
+from cko_sim.spec_schemas import is_uri
 
-
-def _is_integer(_checker: Any, instance: object) -> bool:
-    return isinstance(instance, int) and not isinstance(instance, bool)
-
-
+# the simulator's rules (integer is a JSON integer, uri = a scheme then ASCII without spaces), plus
+# date-time, which response bodies carry
 FORMATS = FormatChecker(formats=("date-time", "email"))
-
-
-def _is_uri(instance: object) -> bool:
-    if not isinstance(instance, str):
-        return True
-    if not instance.isascii() or any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in instance):
-        return False
-    return bool(_SCHEME.match(instance))
-
-
-FORMATS.checks("uri")(_is_uri)
-
-
-Validator = validators.extend(
-    Draft202012Validator,
-    type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_integer),
-)
+FORMATS.checks("uri")(is_uri)
 
 
 def errors(schema: dict[str, Any], instance: Any) -> list[ValidationError]:
