@@ -114,3 +114,23 @@ def test_two_sweepers_restarting_the_same_refund_start_one_execution(aws: Any) -
     assert sorted(sfn.started) == [refund.id, f"{refund.id}-1"]
     latest = deps.store().get_refund(payment.id, refund.id)
     assert latest is not None and latest.executions == 1 and latest.restarted_at == later
+
+
+def test_a_refund_checkout_holds_as_pending_is_restarted_too(aws: Any) -> None:
+    """The usual long-pending refund is Pending (Checkout answered 202), not Requested: its restart is
+    allowed in both open states (a mutant allowing only Requested survived the tests above)."""
+    sfn = TimedSfn(clock=[NOW])
+    payment = captured_payment()
+    refund, _ = request_refund(
+        payment.id, amount=500, reference=None, reason=None, principal="ops", idempotency_key="k1",
+        now=NOW, ports=_ports(sfn),
+    )  # fmt: skip
+    store = deps.store()
+    assert store.mark_refund_pending(payment.id, refund.id, action_id="act_" + "p" * 26, now=NOW + 5)
+    later = NOW + EXECUTION_S + 60
+    sfn.clock[0] = later
+    assert sweep_refund(payment.id, refund.id, now=later, ports=_ports(sfn)) == "restarted"
+    latest = store.get_refund(payment.id, refund.id)
+    assert latest is not None and latest.state.value == "Pending"
+    assert latest.executions == 1 and latest.restarted_at == later
+    assert sorted(sfn.started) == [refund.id, f"{refund.id}-1"]

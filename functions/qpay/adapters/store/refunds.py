@@ -385,7 +385,7 @@ class RefundsMixin(StoreBase):
         refund ended or another caller restarted it first."""
         same = "executions = :seen" if seen else "(attribute_not_exists(executions) OR executions = :seen)"
         try:
-            response = self._db.update_item(
+            self._db.update_item(
                 TableName=self._table,
                 Key=to_ddb({"pk": payment_pk(payment_id), "sk": refund_sk(refund_id)}),
                 UpdateExpression="SET updated_at = :now, restarted_at = :now ADD executions :one",
@@ -398,13 +398,12 @@ class RefundsMixin(StoreBase):
                     ":o1": val(RefundState.REQUESTED.value),
                     ":o2": val(RefundState.PENDING.value),
                 },
-                ReturnValues="UPDATED_NEW",
             )
         except ClientError as exc:
             if error_code(exc) != "ConditionalCheckFailedException":
                 raise
             return None
-        return int((from_ddb(response.get("Attributes")) or {}).get("executions", seen + 1))
+        return seen + 1  # the condition held: the count was ``seen`` and is one more now
 
     def store_task_token(self, payment_id: str, refund_id: str, *, token: str, now: int) -> Refund:
         """Attach the waiting execution's token while the refund is open; else return it as it ended."""
