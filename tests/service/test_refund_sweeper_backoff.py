@@ -53,13 +53,19 @@ def _ports(sfn: TimedSfn) -> RefundPorts:
     return RefundPorts(store=deps.store(), settings=settings(refund_state_machine_arn=ARN), stepfunctions=sfn)
 
 
-def _pending_for(days: int, sfn: TimedSfn) -> tuple[Refund, list[str]]:
-    """A refund Checkout never settles, swept every 15 minutes for ``days``: the refund and each sweep's result."""
+def _requested(sfn: TimedSfn) -> tuple[Any, Refund]:
+    """A captured payment and a refund of 500 requested on it at NOW (its first execution started)."""
     payment = captured_payment()
     refund, _ = request_refund(
         payment.id, amount=500, reference=None, reason=None, principal="ops", idempotency_key="k1",
         now=NOW, ports=_ports(sfn),
     )  # fmt: skip
+    return payment, refund
+
+
+def _pending_for(days: int, sfn: TimedSfn) -> tuple[Refund, list[str]]:
+    """A refund Checkout never settles, swept every 15 minutes for ``days``: the refund and each sweep's result."""
+    payment, refund = _requested(sfn)
     results = []
     for now in range(NOW + SWEEP_EVERY_S, NOW + days * 24 * HOUR + 1, SWEEP_EVERY_S):
         sfn.clock[0] = now
@@ -100,11 +106,7 @@ def test_two_sweepers_restarting_the_same_refund_start_one_execution(aws: Any) -
     """The restart is a conditional write on the execution count the sweeper read: a second sweeper with the
     same (now stale) count starts nothing and reports the refund as running."""
     sfn = TimedSfn(clock=[NOW])
-    payment = captured_payment()
-    refund, _ = request_refund(
-        payment.id, amount=500, reference=None, reason=None, principal="ops", idempotency_key="k1",
-        now=NOW, ports=_ports(sfn),
-    )  # fmt: skip
+    payment, refund = _requested(sfn)
     later = NOW + EXECUTION_S + 60
     sfn.clock[0] = later
     stale = deps.store().get_refund(payment.id, refund.id)
@@ -120,11 +122,7 @@ def test_a_refund_checkout_holds_as_pending_is_restarted_too(aws: Any) -> None:
     """The usual long-pending refund is Pending (Checkout answered 202), not Requested: its restart is
     allowed in both open states (a mutant allowing only Requested survived the tests above)."""
     sfn = TimedSfn(clock=[NOW])
-    payment = captured_payment()
-    refund, _ = request_refund(
-        payment.id, amount=500, reference=None, reason=None, principal="ops", idempotency_key="k1",
-        now=NOW, ports=_ports(sfn),
-    )  # fmt: skip
+    payment, refund = _requested(sfn)
     store = deps.store()
     assert store.mark_refund_pending(payment.id, refund.id, action_id="act_" + "p" * 26, now=NOW + 5)
     later = NOW + EXECUTION_S + 60
